@@ -1,0 +1,110 @@
+"""Bots: one protocol for everything that picks moves -- play, evaluation and leagues.
+
+``arena.bots.make(spec, env)`` builds a bot from a spec string:
+
+* ``random`` -- uniform over legal moves;
+* ``human`` -- asks on the terminal (used by scripts; ``arena play`` has its own richer UI);
+* ``mcts:<simulations>`` -- pure UCT search with random rollouts (:mod:`arena.mcts.pure`);
+
+and whatever other modules register with :func:`register_bot` (AlphaZero checkpoints as
+``az:<checkpoint>``, league snapshots as ``league:<dir>[:player]``).
+
+A bot's :meth:`Bot.act` takes what a PettingZoo AEC agent sees -- the ``observation`` planes and
+the ``action_mask`` -- and returns an action. Search bots also have :meth:`SearchBot.policy`,
+which returns the visit shares and the value of the position for the player to move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from arena.bots.base import Bot, BotSpecError, HumanBot, RandomBot, SearchBot, SearchResult, game_of
+
+__all__ = [
+    "Bot",
+    "BotSpecError",
+    "HumanBot",
+    "RandomBot",
+    "SearchBot",
+    "SearchResult",
+    "game_of",
+    "make",
+    "register_bot",
+    "registered_bots",
+]
+
+BotFactory = Callable[[str, Any, int | None], Bot]
+
+
+@dataclass(frozen=True)
+class _BotKind:
+    prefix: str
+    factory: BotFactory
+    usage: str
+
+
+_kinds: dict[str, _BotKind] = {}
+_loaded_plugins = False
+
+
+def register_bot(prefix: str, factory: BotFactory, usage: str, *, overwrite: bool = False) -> None:
+    """Register a bot kind: ``factory(argument, env, seed)`` builds one from ``prefix:argument``."""
+    if prefix in _kinds and not overwrite:
+        raise ValueError(f"bot kind '{prefix}' is already registered")
+    _kinds[prefix] = _BotKind(prefix, factory, usage)
+
+
+def _load_plugins() -> None:
+    """Import the modules that register bot kinds (done lazily: they pull in numba/torch)."""
+    global _loaded_plugins
+    if _loaded_plugins:
+        return
+    _loaded_plugins = True
+    import importlib
+
+    for module in _PLUGIN_MODULES:
+        importlib.import_module(module)
+
+
+# Modules whose import registers a bot kind.
+_PLUGIN_MODULES: list[str] = []
+
+
+def registered_bots() -> dict[str, str]:
+    """``{prefix: usage}`` for every bot kind."""
+    _load_plugins()
+    return {k: v.usage for k, v in sorted(_kinds.items())}
+
+
+def make(spec: str, env: Any, *, seed: int | None = None) -> Bot:
+    """Build the bot described by ``spec`` for ``env`` (an AEC env from ``arena.make``).
+
+    Raises :class:`BotSpecError` (a one-line message listing the valid specs) for a bad spec.
+    """
+    _load_plugins()
+    if not isinstance(spec, str) or not spec.strip():
+        raise BotSpecError(f"bot spec must be a non-empty string, got {spec!r}")
+    prefix, _, argument = spec.strip().partition(":")
+    kind = _kinds.get(prefix)
+    if kind is None:
+        valid = ", ".join(v.usage for v in sorted(_kinds.values(), key=lambda k: k.prefix))
+        raise BotSpecError(f"unknown bot '{spec}': valid bots are {valid}")
+    return kind.factory(argument, env, seed)
+
+
+def _make_random(argument: str, env: Any, seed: int | None) -> Bot:
+    if argument:
+        raise BotSpecError(f"'random' takes no argument, got 'random:{argument}'")
+    return RandomBot(seed=seed)
+
+
+def _make_human(argument: str, env: Any, seed: int | None) -> Bot:
+    if argument:
+        raise BotSpecError(f"'human' takes no argument, got 'human:{argument}'")
+    return HumanBot(game_of(env))
+
+
+register_bot("random", _make_random, "random")
+register_bot("human", _make_human, "human")

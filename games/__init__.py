@@ -1,0 +1,24 @@
+"""Arena's built-in games. Importing this package registers them with ``arena.make``."""
+
+from __future__ import annotations
+
+from arena.env.registry import register
+
+
+def _register_builtins() -> None:
+    from games.board import connect_four_env, gomoku_env, tic_tac_toe_env
+    from games.matrix import rps
+
+    register("tic_tac_toe", tic_tac_toe_env, api="aec",
+             description="Tic-tac-toe, 3x3, three in a row")
+    register("connect_four", connect_four_env, api="aec",
+             description="Connect four, 6 rows x 7 columns, four in a row, stones drop")
+    register("gomoku", gomoku_env, api="aec",
+             description="Free-style gomoku, any board 5x5..19x19, any n in a row (exact=True: exactly n)",
+             kwargs={"size": 15, "n_in_row": 5, "exact": False})
+    register("rock_paper_scissors", rps.parallel_env, api="parallel",
+             description="Repeated rock-paper-scissors: a cyclic game for league and rating tests",
+             kwargs={"num_rounds": 10})
+
+
+_register_builtins()
