@@ -17,6 +17,7 @@ from arena import __version__
 COMMAND_MODULES = [
     "arena.commands.games",
     "arena.commands.match",
+    "arena.commands.train",
 ]
 
 

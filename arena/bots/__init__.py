@@ -35,7 +35,8 @@ __all__ = [
     "registered_bots",
 ]
 
-BotFactory = Callable[[str, Any, int | None], Bot]
+# factory(argument, env, seed, **options) -> Bot; options come from the caller (e.g. playouts=400).
+BotFactory = Callable[..., Bot]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ _loaded_plugins = False
 
 
 def register_bot(prefix: str, factory: BotFactory, usage: str, *, overwrite: bool = False) -> None:
-    """Register a bot kind: ``factory(argument, env, seed)`` builds one from ``prefix:argument``."""
+    """Register a bot kind: ``factory(argument, env, seed, **options)`` builds one from
+    ``prefix:argument``; it must reject options it does not understand with :class:`BotSpecError`."""
     if prefix in _kinds and not overwrite:
         raise ValueError(f"bot kind '{prefix}' is already registered")
     _kinds[prefix] = _BotKind(prefix, factory, usage)
@@ -78,8 +80,11 @@ def registered_bots() -> dict[str, str]:
     return {k: v.usage for k, v in sorted(_kinds.items())}
 
 
-def make(spec: str, env: Any, *, seed: int | None = None) -> Bot:
+def make(spec: str, env: Any, *, seed: int | None = None, **options: Any) -> Bot:
     """Build the bot described by ``spec`` for ``env`` (an AEC env from ``arena.make``).
+
+    ``options`` are passed to the bot kind's factory; ``playouts=N`` sets the search budget of
+    searching bots (``mcts``, ``az``) where the spec does not give one.
 
     Raises :class:`BotSpecError` (a one-line message listing the valid specs) for a bad spec.
     """
@@ -91,16 +96,24 @@ def make(spec: str, env: Any, *, seed: int | None = None) -> Bot:
     if kind is None:
         valid = ", ".join(v.usage for v in sorted(_kinds.values(), key=lambda k: k.prefix))
         raise BotSpecError(f"unknown bot '{spec}': valid bots are {valid}")
-    return kind.factory(argument, env, seed)
+    return kind.factory(argument, env, seed, **options)
 
 
-def _make_random(argument: str, env: Any, seed: int | None) -> Bot:
+def _no_options(kind: str, options: dict[str, Any]) -> None:
+    unknown = {k: v for k, v in options.items() if v is not None}
+    if unknown:
+        raise BotSpecError(f"'{kind}' takes no options, got {', '.join(unknown)}")
+
+
+def _make_random(argument: str, env: Any, seed: int | None, **options: Any) -> Bot:
+    _no_options("random", options)
     if argument:
         raise BotSpecError(f"'random' takes no argument, got 'random:{argument}'")
     return RandomBot(seed=seed)
 
 
-def _make_human(argument: str, env: Any, seed: int | None) -> Bot:
+def _make_human(argument: str, env: Any, seed: int | None, **options: Any) -> Bot:
+    _no_options("human", options)
     if argument:
         raise BotSpecError(f"'human' takes no argument, got 'human:{argument}'")
     return HumanBot(game_of(env))
