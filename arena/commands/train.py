@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train agents (alphazero, maddpg)",
                               description="Train an agent. Run `arena train ALGORITHM --help` for its options.")
     algorithms = p.add_subparsers(dest="algorithm", metavar="ALGORITHM")
-    for name, module_name in ALGORITHM_MODULES.items():
+    for module_name in ALGORITHM_MODULES.values():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
