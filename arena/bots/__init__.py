@@ -59,15 +59,25 @@ def register_bot(prefix: str, factory: BotFactory, usage: str, *, overwrite: boo
 
 
 def _load_plugins() -> None:
-    """Import the modules that register bot kinds (done lazily: they pull in numba/torch)."""
+    """Import the modules that register bot kinds (done lazily: they pull in numba/torch).
+
+    Besides Arena's own modules, any installed package can add bot kinds through the entry-point
+    group ``arena.bots`` (the ``leagues`` package adds ``league:`` this way, so that ``arena``
+    never imports ``leagues``): each entry point names a module or a callable run once.
+    """
     global _loaded_plugins
     if _loaded_plugins:
         return
     _loaded_plugins = True
     import importlib
+    from importlib.metadata import entry_points
 
     for module in _PLUGIN_MODULES:
         importlib.import_module(module)
+    for entry_point in entry_points(group="arena.bots"):
+        loaded = entry_point.load()
+        if callable(loaded):
+            loaded()
 
 
 # Modules whose import registers a bot kind.
