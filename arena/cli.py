@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "arena.commands.games",
     "arena.commands.match",
     "arena.commands.train",
+    "arena.commands.play",
 ]
 
 

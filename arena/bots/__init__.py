@@ -81,7 +81,7 @@ def _load_plugins() -> None:
 
 
 # Modules whose import registers a bot kind.
-_PLUGIN_MODULES: list[str] = []
+_PLUGIN_MODULES: list[str] = ["arena.mcts.bot"]
 
 
 def registered_bots() -> dict[str, str]:

@@ -1,0 +1,111 @@
+"""``arena play``: a person plays a board game against a bot (or a friend) in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import arena
+from arena import bots as bots_lib
+from arena.cli import UserError
+
+DEFAULT_OPPONENT = "mcts"
+# Search budget of the bot that answers `hint` when the opponent itself does not search.
+HINT_SIMULATIONS = 1000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "play", help="play a board game against a bot in the terminal",
+        description="Play tic_tac_toe, connect_four, gomoku (or any turn-based board game from "
+                    "`arena games`) against a bot. At the prompt type a move (h8 on gomoku and "
+                    "tic-tac-toe, a column number on connect four) or hint, undo, help, quit.",
+        epilog="examples: arena play connect_four --opponent mcts:1000 | "
+               "arena play gomoku --size 9 --n-in-row 5 --second | arena play tic_tac_toe --opponent human")
+    p.add_argument("game", help="board game name: tic_tac_toe, connect_four, gomoku, ...")
+    p.add_argument("--opponent", default=DEFAULT_OPPONENT, metavar="SPEC",
+                   help=f"bot to play against: mcts[:SIMULATIONS], random, human (hot-seat), "
+                        f"az:CHECKPOINT, ... (default {DEFAULT_OPPONENT})")
+    seat = p.add_mutually_exclusive_group()
+    seat.add_argument("--first", dest="human_seat", action="store_const", const=0,
+                      help="you move first (default)")
+    seat.add_argument("--second", dest="human_seat", action="store_const", const=1,
+                      help="the bot moves first")
+    p.add_argument("--playouts", type=int, metavar="N",
+                   help="search budget per move of searching bots (mcts, az), where the spec gives none")
+    p.add_argument("--seed", type=int, help="random seed of the bots (default: a new game every time)")
+    p.add_argument("--no-color", action="store_true", help="plain text even on a colour terminal")
+    gomoku = p.add_argument_group("gomoku options")
+    gomoku.add_argument("--size", type=int, metavar="N", help="board size, 5-19 (default 15)")
+    gomoku.add_argument("--n-in-row", type=int, metavar="K", help="stones in a row to win (default 5)")
+    gomoku.add_argument("--exact", action="store_true",
+                        help="only exactly K in a row wins (overlines do not count)")
+    p.set_defaults(func=run, human_seat=0)
+
+
+def game_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for ``arena.make``; the board options are gomoku's alone."""
+    kwargs: dict[str, Any] = {}
+    if args.size is not None:
+        kwargs["size"] = args.size
+    if args.n_in_row is not None:
+        kwargs["n_in_row"] = args.n_in_row
+    if args.exact:
+        kwargs["exact"] = True
+    if kwargs and args.game != "gomoku":
+        given = ", ".join("--" + k.replace("_", "-") for k in kwargs)
+        raise UserError(f"{given}: board options work with gomoku only; {args.game} has a fixed board")
+    return kwargs
+
+
+def check_playable(name: str, env: Any) -> None:
+    """``arena play`` needs a turn-based Arena board game: an AEC env exposing its rules."""
+    if not hasattr(env, "agent_iter"):
+        raise UserError(f"'{name}' is a simultaneous-move game; arena play handles turn-based "
+                        "board games such as tic_tac_toe, connect_four and gomoku")
+    try:
+        game = bots_lib.game_of(env)
+    except bots_lib.BotSpecError:
+        raise UserError(f"'{name}' exposes no board rules (env.game); arena play needs an Arena "
+                        "board game such as tic_tac_toe, connect_four or gomoku") from None
+    if getattr(game, "num_players", 2) != 2 or not hasattr(env.unwrapped, "state"):
+        raise UserError(f"'{name}' is not a two-player Arena board game")
+
+
+def make_bots(args: argparse.Namespace, env: Any) -> tuple[Any, Any]:
+    """The opponent and the bot that answers ``hint`` (a search bot whenever one is available)."""
+    options = {} if args.playouts is None else {"playouts": args.playouts}
+    seed = args.seed
+    opponent = bots_lib.make(args.opponent, env, seed=seed, **options)
+    hint_seed = None if seed is None else seed + 1
+    if isinstance(opponent, bots_lib.SearchBot):
+        # A second instance, so that hints never disturb the opponent's own search tree.
+        return opponent, bots_lib.make(args.opponent, env, seed=hint_seed, **options)
+    if "mcts" in bots_lib.registered_bots():
+        hint_options = {"playouts": args.playouts or HINT_SIMULATIONS}
+        return opponent, bots_lib.make("mcts", env, seed=hint_seed, **hint_options)
+    if isinstance(opponent, bots_lib.HumanBot):
+        return opponent, None
+    return opponent, opponent
+
+
+def run(args: argparse.Namespace) -> int:
+    from arena.play.terminal import play_terminal, supports_color
+
+    if args.playouts is not None and args.playouts < 1:
+        raise UserError(f"--playouts must be at least 1, got {args.playouts}")
+    kwargs = game_kwargs(args)
+    env = arena.make(args.game, **kwargs)
+    check_playable(args.game, env)
+    opponent, hint_bot = make_bots(args, env)
+    if sys.stdin.isatty():
+        try:  # line editing and history at the prompt, where the platform has it
+            import readline  # noqa: F401
+        except ImportError:
+            pass
+    color = not args.no_color and supports_color(sys.stdout)
+    summary = play_terminal(lambda: arena.make(args.game, **kwargs), opponent, args.human_seat,
+                            input, sys.stdout, opponent_name=getattr(opponent, "name", args.opponent), hint_bot=hint_bot,
+                            color=color)
+    return 130 if summary.interrupted else 0
