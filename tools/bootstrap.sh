@@ -50,7 +50,7 @@ fi
 case "${1:-demo}" in
   demo)
     shift || true
-    exec arena match connect_four random random --games 6 "$@"
+    exec arena match connect_four mcts:300 random --games 6 "$@"
     ;;
   test)
     shift || true
