@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from arena.env import registered
+from arena.env import registered, registered_prefixes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     specs = registered()
     if args.json:
         print(json.dumps({"games": [{"name": s.name, "api": s.api, "description": s.description,
-                                     "kwargs": s.kwargs} for s in specs]}))
+                                     "kwargs": s.kwargs} for s in specs],
+                          "prefixes": [{"prefix": p.prefix, "description": p.description}
+                                       for p in registered_prefixes()]}))
         return 0
     table = Table(title="Arena games", caption="Also: any PettingZoo module path, e.g. mpe2.simple_spread_v3")
     table.add_column("name", style="bold")
@@ -33,5 +35,7 @@ def run(args: argparse.Namespace) -> int:
     for s in specs:
         options = " ".join(f"{k}={v}" for k, v in s.kwargs.items())
         table.add_row(s.name, s.api, options, s.description)
+    for p in registered_prefixes():
+        table.add_row(f"{p.prefix}:…", "", "", p.description)
     Console().print(table)
     return 0

@@ -3,7 +3,8 @@
 Built-in games register themselves when the ``games`` package is imported (the registry imports
 it on first use). Any importable PettingZoo module path also works: ``arena.make(
 "mpe2.simple_spread_v3")`` returns its ``parallel_env`` when it has one and ``env`` otherwise;
-``api="aec"`` or ``api="parallel"`` chooses explicitly.
+``api="aec"`` or ``api="parallel"`` chooses explicitly. Names of the form ``prefix:argument`` go to
+the handler registered with :func:`register_prefix` (``unity:PATH`` opens a Unity build).
 """
 
 from __future__ import annotations
@@ -34,6 +35,37 @@ class GameSpec:
 
 _registry: dict[str, GameSpec] = {}
 _builtins_loaded = False
+
+
+@dataclass(frozen=True)
+class PrefixSpec:
+    """A family of games opened by ``prefix:argument`` (e.g. ``unity:builds/Soccer.x86_64``).
+
+    ``factory`` is ``factory(argument, api=..., **kwargs)``, or a ``"module:function"`` string
+    imported on first use (so that optional dependencies load only when needed).
+    """
+
+    prefix: str
+    factory: Callable[..., Any] | str
+    description: str
+
+
+_prefixes: dict[str, PrefixSpec] = {}
+
+
+def register_prefix(prefix: str, factory: Callable[..., Any] | str, *, description: str,
+                    overwrite: bool = False) -> None:
+    """Route ``arena.make("prefix:argument", api=..., **kwargs)`` to ``factory(argument, api=..., **kwargs)``."""
+    if not prefix.isidentifier():
+        raise ValueError(f"prefix {prefix!r} must be a plain name such as 'unity'")
+    if prefix in _prefixes and not overwrite:
+        raise ValueError(f"prefix '{prefix}' is already registered (pass overwrite=True to replace it)")
+    _prefixes[prefix] = PrefixSpec(prefix, factory, description)
+
+
+def registered_prefixes() -> list[PrefixSpec]:
+    """All ``prefix:argument`` handlers, sorted by prefix."""
+    return [_prefixes[p] for p in sorted(_prefixes)]
 
 
 def register(name: str, factory: Callable[..., Any], *, api: Api, description: str,
@@ -78,6 +110,13 @@ def make(name: str, *, api: Api | None = None, **kwargs: Any) -> Any:
     returned in their native API.
     """
     _load_builtins()
+    prefix, colon, argument = name.partition(":")
+    if colon and prefix in _prefixes:
+        factory = _prefixes[prefix].factory
+        if isinstance(factory, str):
+            module_name, _, function = factory.partition(":")
+            factory = getattr(importlib.import_module(module_name), function)
+        return factory(argument, api=api, **kwargs)
     if name in _registry:
         game = _registry[name]
         if api is not None and api != game.api:
@@ -103,3 +142,8 @@ def make(name: str, *, api: Api | None = None, **kwargs: Any) -> Any:
     if not hasattr(module, "env"):
         raise UnknownGameError(f"module '{name}' is not a PettingZoo environment: it has no env() or parallel_env()")
     return module.env(**kwargs)
+
+
+register_prefix("unity", "arena.unity:make_unity",
+                description="unity:PATH opens a Unity ML-Agents build (unity: alone waits for the Editor); "
+                            "needs pip install 'arena-league[unity]'")
