@@ -19,6 +19,7 @@ def _register_builtins() -> None:
     register("rock_paper_scissors", rps.parallel_env, api="parallel",
              description="Repeated rock-paper-scissors: a cyclic game for league and rating tests",
              kwargs={"num_rounds": 10})
+    from games.arena2d import register_games; register_games()  # noqa: E702, I001 - the 2-D arena games
 
 
 _register_builtins()

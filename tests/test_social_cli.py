@@ -49,3 +49,12 @@ def test_user_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     assert bad_tree.returncode == 2
     assert "root.children[1]: unknown field 'agnet' (did you mean 'agent'?)" in bad_tree.stderr
     assert bad_tree.stderr.strip().count("\n") == 0
+
+
+def test_games_that_declare_their_tree_need_no_tree_file() -> None:
+    """The 2-D arena games carry their social tree; verify-rewards uses it without --tree."""
+    out = arena_cli("verify-rewards", "Push-2T2P", "--contexts", "1", "--episodes", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    nodes = json.loads(out.stdout)["nodes"]
+    declared = {tuple(n["path"]) if isinstance(n["path"], list) else n["path"]: n["declared"] for n in nodes}
+    assert "CP" in declared.values() and "CL" in declared.values() and "IS" in declared.values()

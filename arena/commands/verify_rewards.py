@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "its (random, biased) policy, and classify each node's reward as NL, IS, CP, CL or CC "
                     "from the measured effects, with confidence intervals. Built-in trees exist for "
                     "tic_tac_toe, connect_four, rock_paper_scissors, mpe2.simple_tag_v3 and "
-                    "mpe2.simple_spread_v3; any other game needs --tree.")
+                    "mpe2.simple_spread_v3, and for games that declare their own tree (the 2-D arena games); any other "
+                    "game needs --tree.")
     p.add_argument("game", metavar="GAME", help="registered game or PettingZoo module path")
     p.add_argument("--tree", metavar="FILE.yaml", help="social tree file (default: the game's built-in tree)")
     p.add_argument("--episodes", type=int, default=BmarsConfig.episodes,
@@ -43,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
                          seed=args.seed)
     env = arena.make(args.game)
     agents = list(env.possible_agents)
+    own_tree = getattr(getattr(env, "unwrapped", env), "social_tree", None)
     env.close()
     if args.tree:
         tree = SocialTree.from_yaml(args.tree, agents=agents)
+    elif isinstance(own_tree, SocialTree):  # games that declare their tree (the 2-D arena games)
+        tree = own_tree
     else:
         tree = SocialTree.from_dict(preset_tree(args.game, agents), agents=agents)
     if args.json or not sys.stderr.isatty():
