@@ -14,11 +14,12 @@ import importlib
 ALGORITHM_MODULES = {
     "alphazero": "arena.alphazero.cli",
     "maddpg": "arena.marl.maddpg_cli",
+    "ppo": "arena.marl.ppo_cli",
 }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("train", help="train agents (alphazero, maddpg)",
+    p = subparsers.add_parser("train", help="train agents (alphazero, maddpg, ppo)",
                               description="Train an agent. Run `arena train ALGORITHM --help` for its options.")
     algorithms = p.add_subparsers(dest="algorithm", metavar="ALGORITHM")
     for module_name in ALGORITHM_MODULES.values():

@@ -1,0 +1,152 @@
+"""``arena train ppo GAME --steps N --out DIR``: PPO self-play from the command line.
+
+Torch and the algorithm are imported inside :func:`run`, so ``arena --help`` stays fast. The run
+directory holds ``config.json``, ``checkpoint.pt`` (replaced atomically after every chunk, loaded
+with ``weights_only=True``) and ``metrics.jsonl`` (one line of learner metrics per chunk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = """examples:
+  arena train ppo Soccer-2T2P --steps 2000000 --out runs/soccer
+  arena train ppo Soccer-2T2P --steps 4000000 --out runs/soccer --resume
+  arena train ppo mpe2.simple_spread_v3 --env-arg continuous_actions=false --steps 500000 --out runs/spread
+  arena train ppo Sumo-2T1P --steps 1000000 --out runs/sumo --set recurrent=true --set lr=3e-4
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "ppo", help="PPO self-play on any PettingZoo ParallelEnv (2-D games, mpe2.*, rock_paper_scissors)",
+        description="Train PPO by self-play (the learner plays every seat; agents of a team share a network). "
+                    "Config keys (for --set/--config): lr, adam_eps, total_steps, gamma, gae_lambda, clip_eps, "
+                    "clip_value_loss, value_coef, entropy_coef, max_grad_norm, normalize_advantages, num_envs, "
+                    "num_steps, num_minibatches, update_epochs, hidden_sizes, activation, recurrent, lstm_size, "
+                    "sequence_length, init_log_std, normalize_obs, obs_clip, sharing, groups, sides, side_choice, "
+                    "device, seed. Defaults are the Arena book's discrete-action PPO settings; see docs/ppo.md.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("game", help="registered game or PettingZoo module path, e.g. Soccer-2T2P")
+    p.add_argument("--steps", type=int, default=1_000_000,
+                   help="total env steps (default 1000000; with --resume the run continues up to this total)")
+    p.add_argument("--out", required=True, help="run directory for config.json, checkpoint.pt, metrics.jsonl")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--chunk", type=int, default=None,
+                   help="env steps between checkpoints (default: one rollout, num_envs x num_steps)")
+    p.add_argument("--config", metavar="FILE.yaml", default=None, help="YAML mapping of config keys")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key (repeatable), e.g. --set lr=3e-4")
+    p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for the environment (repeatable)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _key_values(items: list[str], what: str) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{what} '{item}' must look like KEY=VALUE")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+def _read_yaml(path: str) -> dict[str, Any]:
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"config file '{path}' does not exist")
+    try:
+        data = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"config file '{path}' is not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"config file '{path}' must hold a mapping of config keys, e.g. 'lr: 0.0003'")
+    return data
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from arena.env.registry import spec
+
+    if "." not in args.game:
+        spec(args.game)  # an unknown name fails here, before the slow torch import
+    if args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    if args.chunk is not None and args.chunk < 1:
+        raise ValueError(f"--chunk must be >= 1, got {args.chunk}")
+    import torch
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    import arena
+    from arena.marl.ppo import PPOConfig, PPOLearner
+
+    torch.set_num_threads(max(1, args.threads))
+    out = Path(args.out)
+    checkpoint = out / "checkpoint.pt"
+    env_args = _key_values(args.env_args, "--env-arg")
+    if args.resume:
+        if args.overrides or args.config or env_args:
+            raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg")
+        if not checkpoint.is_file():
+            raise ValueError(f"--resume: {checkpoint} does not exist; start the run without --resume")
+        saved = json.loads((out / "config.json").read_text())
+        if saved["game"] != args.game:
+            raise ValueError(f"--resume: {out} trains {saved['game']}, not {args.game}")
+        env_args = saved["env_args"]
+        learner = PPOLearner()
+        learner.load_state_dict(torch.load(checkpoint, weights_only=True, map_location="cpu"))
+    else:
+        if checkpoint.exists():
+            raise ValueError(f"{out} already holds a run; add --resume to continue it or pick another --out")
+        values: dict[str, Any] = {}
+        if args.config:
+            values.update(_read_yaml(args.config))
+        values.update(_key_values(args.overrides, "--set"))
+        config = PPOConfig.from_dict(values)
+        arena.make(args.game, **env_args).close()  # a bad env argument fails before any training
+        learner = PPOLearner(config)
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(
+            {"game": args.game, "env_args": env_args, "config": config.to_dict()}, indent=2)))
+
+    def make_env() -> Any:
+        return arena.make(args.game, **env_args)
+
+    chunk = args.chunk or learner.config.num_envs * learner.config.num_steps
+    metrics: dict[str, float] = {}
+    with Progress(TextColumn("[bold]ppo[/] {task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
+                  TimeRemainingColumn(), disable=args.no_progress) as progress:
+        task = progress.add_task(args.game, total=args.steps, completed=min(learner.env_steps, args.steps))
+        while learner.env_steps < args.steps:
+            metrics = learner.learn(make_env, [], min(chunk, args.steps - learner.env_steps))
+            _atomic_write(checkpoint, lambda p: torch.save(learner.state_dict(), p))
+            with open(out / "metrics.jsonl", "a") as log:
+                log.write(json.dumps({"env_steps": learner.env_steps, **metrics}) + "\n")
+            progress.update(task, completed=learner.env_steps,
+                            description=f"{args.game} return {metrics['mean_return']:.2f} "
+                                        f"{metrics['steps_per_second']:.0f} steps/s")
+    if metrics:
+        print(f"trained {args.game} to {learner.env_steps} env steps; last chunk: mean return "
+              f"{metrics['mean_return']:.2f}, {metrics['steps_per_second']:.0f} steps/s. Run directory: {out}")
+    else:
+        print(f"{out} already has {learner.env_steps} env steps (>= --steps {args.steps}); nothing to do")
+    return 0
