@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "arena.commands.match",
     "arena.commands.train",
     "arena.commands.play",
+    "arena.commands.eval",
     "arena.commands.verify_rewards",
     "arena.commands.new_game",
 ]

@@ -1,0 +1,723 @@
+"""MADDPG: multi-agent deep deterministic policy gradient (Lowe et al., 2017), on any PettingZoo
+ParallelEnv with Box observations and Discrete or Box actions.
+
+Read top to bottom:
+
+1. :class:`MADDPGConfig` -- every hyperparameter, with the paper's defaults.
+2. :class:`MADDPG` -- the networks and the update equations:
+   * decentralised actors ``a_i = mu_i(o_i)``;
+   * centralised critics ``Q_i(o_1..o_m, a_1..a_m)`` (or over agent i's own team only);
+   * critic target ``y_i = r_i + gamma * (1 - terminated_i) * Q'_i(o', a'_1..a'_m)`` with
+     ``a'_j = mu'_j(o'_j)`` from the **target** actors; time-limit truncation is not termination,
+     so the target bootstraps through it;
+   * actor loss ``-Q_i(o, a_1..mu_i(o_i)..a_m) + logit_reg * mean(logits_i^2)`` where the other
+     agents' actions come from the replay buffer, so each actor's loss moves only its own
+     parameters;
+   * discrete actions through the straight-through Gumbel-softmax; continuous actions are
+     ``tanh`` outputs plus annealed Gaussian or Ornstein-Uhlenbeck noise;
+   * gradient clipping and soft (Polyak) target updates.
+3. :func:`train` -- the loop: ``num_envs`` env copies in lockstep, a shared replay buffer, one
+   update every ``update_every`` transitions, progress bar, TensorBoard, atomic checkpoints and
+   resume.
+4. :func:`evaluate` -- mean returns of a saved run, per agent and per team.
+
+A run directory holds ``config.json`` (this config plus the env name and kwargs),
+``checkpoint.pt`` (state dicts only; loaded with ``weights_only=True``), ``returns.npy`` (every
+training episode's per-agent return, ``[episodes, N]``), ``buffer.npz`` when ``save_buffer`` is
+on, and ``tb/`` (TensorBoard scalars).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from arena.marl.common import (
+    AgentSpace,
+    EnvPool,
+    OUNoise,
+    ReplayBuffer,
+    agent_spaces,
+    gumbel_softmax_st,
+    mlp,
+)
+
+CHECKPOINT_FORMAT = 1
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Configuration
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class MADDPGConfig:
+    """MADDPG hyperparameters. Defaults are the paper's (Lowe et al. 2017, appendix) where it gives one."""
+
+    # --- optimisation (paper defaults) ---
+    lr_actor: float = 0.01  # Adam learning rate of the actors
+    lr_critic: float = 0.01  # Adam learning rate of the critics
+    gamma: float = 0.95  # discount
+    tau: float = 0.01  # soft target update: theta' <- tau * theta + (1 - tau) * theta'
+    batch_size: int = 1024  # replay samples per update
+    buffer_size: int = 1_000_000  # replay capacity in joint transitions
+    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP hidden widths of actors and critics
+    update_every: int = 100  # env transitions (summed over env copies) between updates
+    gradient_steps: int = 1  # updates each time update_every transitions have been collected
+    learning_starts: int = 25_600  # transitions before the first update (batch 1024 x 25 steps, as the reference code)
+    max_grad_norm: float = 0.5  # gradient-norm clip, per network
+    logit_reg: float = 1e-3  # weight of mean(actor pre-activation^2): keeps logits/tanh inputs small
+    # --- exploration ---
+    gumbel_temperature: float = 1.0  # temperature of the Gumbel-softmax relaxation (discrete actions)
+    noise: str = "gaussian"  # continuous actions: "gaussian" or "ou" (Ornstein-Uhlenbeck)
+    noise_std_start: float = 0.3  # exploration noise scale at episode 0, in the [-1, 1] action range
+    noise_std_end: float = 0.05  # ... annealed linearly to this value
+    noise_anneal_episodes: int = 20_000  # ... over this many episodes
+    # --- architecture options ---
+    share_parameters: bool = False  # one actor (and critic) per team for agents with equal spaces
+    critic_scope: str = "all"  # "all": critics see every agent; "team": only the agent's own team
+    # --- run ---
+    num_envs: int = 8  # env copies stepped together (acting is one batched forward pass)
+    seed: int = 0
+    device: str = "auto"  # "cpu", "cuda" or "auto" (cuda when available)
+    torch_threads: int = 1  # intra-op threads; small nets gain nothing from more
+    checkpoint_every: int = 1000  # episodes between checkpoints (and one at the end)
+    log_every: int = 100  # episodes between TensorBoard / progress updates
+    save_buffer: bool = False  # also checkpoint the replay buffer so --resume continues it exactly
+    tensorboard: bool = True
+    env_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to arena.make(env, **env_kwargs)
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field."""
+        positive = ["lr_actor", "lr_critic", "batch_size", "buffer_size", "update_every", "gradient_steps",
+                    "num_envs", "torch_threads", "checkpoint_every", "log_every", "gumbel_temperature"]
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"config {name}={getattr(self, name)!r} must be > 0")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"config gamma={self.gamma} must be in [0, 1]")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"config tau={self.tau} must be in (0, 1]")
+        for name in ("learning_starts", "max_grad_norm", "logit_reg", "noise_std_start", "noise_std_end",
+                     "noise_anneal_episodes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"config {name}={getattr(self, name)!r} must be >= 0")
+        if self.noise not in ("gaussian", "ou"):
+            raise ValueError(f"config noise={self.noise!r}: use 'gaussian' or 'ou'")
+        if self.critic_scope not in ("all", "team"):
+            raise ValueError(f"config critic_scope={self.critic_scope!r}: use 'all' or 'team'")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"config device={self.device!r}: use 'cpu', 'cuda' or 'auto'")
+        if not self.hidden_sizes or any(int(w) <= 0 for w in self.hidden_sizes):
+            raise ValueError(f"config hidden_sizes={self.hidden_sizes!r} must be positive widths, e.g. 64,64")
+        if self.batch_size > self.buffer_size:
+            raise ValueError(f"config batch_size={self.batch_size} exceeds buffer_size={self.buffer_size}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["hidden_sizes"] = list(self.hidden_sizes)
+        return out
+
+
+def _parse_value(name: str, kind: Any, value: Any) -> Any:
+    """Coerce ``value`` (from YAML/JSON or a ``--set`` string) to the type of field ``name``."""
+    kind = str(kind)
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if number != int(number):
+                raise ValueError
+            return int(number)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if kind == "str":
+            return str(value)
+        if kind.startswith("tuple"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(int(str(v).strip()) for v in items if str(v).strip())
+        if kind.startswith("dict"):
+            if isinstance(value, str):
+                import yaml
+
+                value = yaml.safe_load(value)
+            if not isinstance(value, dict):
+                raise ValueError
+            return dict(value)
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"config {name}={value!r} is not a valid {kind}")
+
+
+def config_with(base: MADDPGConfig, overrides: Mapping[str, Any]) -> MADDPGConfig:
+    """``base`` with ``overrides`` applied and validated (unknown names raise with a suggestion)."""
+    kinds = {f.name: f.type for f in dataclasses.fields(MADDPGConfig)}
+    values = base.to_dict()
+    for name, value in overrides.items():
+        if name not in kinds:
+            close = difflib.get_close_matches(name, list(kinds), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"unknown MADDPG config key '{name}'{hint}; see `arena train maddpg --help`")
+        values[name] = _parse_value(name, kinds[name], value)
+    values["hidden_sizes"] = tuple(values["hidden_sizes"])
+    config = MADDPGConfig(**values)
+    config.validate()
+    return config
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch sees no CUDA GPU; use --device cpu or auto")
+    return torch.device(name)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Networks and update equations
+# --------------------------------------------------------------------------------------------
+
+def _soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
+    with torch.no_grad():
+        for t, o in zip(target.parameters(), online.parameters()):
+            t.mul_(1.0 - tau).add_(o, alpha=tau)
+
+
+class MADDPG(nn.Module):
+    """Actors, critics, their targets and the two optimisers for ``N`` agents.
+
+    ``actor_index[i]`` / ``critic_index[i]`` name the network agent ``i`` uses (several agents
+    share one with ``share_parameters``). Critic ``i`` reads the observations and actions of the
+    agents ``critic_members[i]`` in that order, agent ``i`` first, so agents of one team with
+    equal spaces see inputs of the same layout and can share a critic.
+    """
+
+    def __init__(self, agents: Sequence[AgentSpace], config: MADDPGConfig, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        self.agents = list(agents)
+        self.config = config
+        n = len(self.agents)
+        hidden = tuple(config.hidden_sizes)
+
+        self.critic_members: list[list[int]] = []
+        for i, agent in enumerate(self.agents):
+            scope = [j for j in range(n) if config.critic_scope == "all" or self.agents[j].team == agent.team]
+            self.critic_members.append([i] + [j for j in scope if j != i])
+
+        # Group agents that may share networks: same team and same spaces (and critic layout).
+        self.actor_index: list[int] = []
+        self.critic_index: list[int] = []
+        actor_keys: dict[Any, int] = {}
+        critic_keys: dict[Any, int] = {}
+        actors, critics = [], []
+        for i, agent in enumerate(self.agents):
+            actor_key: Any = (agent.team, agent.obs_dim, agent.act_dim, agent.discrete) if config.share_parameters else i
+            if actor_key not in actor_keys:
+                actor_keys[actor_key] = len(actors)
+                actors.append(mlp(agent.obs_dim, agent.act_dim, hidden))
+            self.actor_index.append(actor_keys[actor_key])
+            layout = tuple((self.agents[j].obs_dim, self.agents[j].act_dim) for j in self.critic_members[i])
+            critic_key: Any = (agent.team, layout) if config.share_parameters else i
+            if critic_key not in critic_keys:
+                critic_keys[critic_key] = len(critics)
+                critics.append(mlp(sum(o + a for o, a in layout), 1, hidden))
+            self.critic_index.append(critic_keys[critic_key])
+
+        self.actors = nn.ModuleList(actors)
+        self.critics = nn.ModuleList(critics)
+        self.target_actors = nn.ModuleList([mlp(m[0].in_features, m[-1].out_features, hidden) for m in actors])
+        self.target_critics = nn.ModuleList([mlp(m[0].in_features, 1, hidden) for m in critics])
+        self.target_actors.load_state_dict(self.actors.state_dict())
+        self.target_critics.load_state_dict(self.critics.state_dict())
+        self.to(device)
+        self.device = torch.device(device)
+        self.actor_optimizer = torch.optim.Adam(self.actors.parameters(), lr=config.lr_actor)
+        self.critic_optimizer = torch.optim.Adam(self.critics.parameters(), lr=config.lr_critic)
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def _policy(self, i: int, obs: torch.Tensor, *, target: bool, explore: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Agent ``i``'s action ``[B, act_dim]`` (one-hot, or in [-1, 1]) and its pre-activation.
+
+        Discrete: a straight-through Gumbel-softmax sample when ``explore``, else the argmax
+        one-hot. Continuous: ``tanh`` of the output (noise is added by the caller).
+        """
+        net = (self.target_actors if target else self.actors)[self.actor_index[i]]
+        out = net(obs)
+        if self.agents[i].discrete:
+            if explore:
+                return gumbel_softmax_st(out, self.config.gumbel_temperature), out
+            return torch.nn.functional.one_hot(out.argmax(-1), out.shape[-1]).to(out.dtype), out
+        return torch.tanh(out), out
+
+    @torch.no_grad()
+    def act(self, obs: Sequence[np.ndarray], *, explore: bool, noise: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Actions for a batch of ``B`` joint observations: per agent ``[B, obs_dim_i] -> [B, act_dim_i]``.
+
+        ``noise`` (per agent ``[B, act_dim_i]``, ignored for discrete agents) is added to
+        continuous actions when exploring.
+        """
+        actions = []
+        for i, agent in enumerate(self.agents):
+            o = torch.as_tensor(obs[i], dtype=torch.float32, device=self.device)
+            a, _ = self._policy(i, o, target=False, explore=explore)
+            a = a.cpu().numpy()
+            if explore and not agent.discrete and noise is not None:
+                a = np.clip(a + noise[i], -1.0, 1.0)
+            actions.append(a.astype(np.float32))
+        return actions
+
+    # -- the update equations -----------------------------------------------------------------
+
+    def critic_input(self, i: int, obs: Sequence[torch.Tensor], act: Sequence[torch.Tensor]) -> torch.Tensor:
+        """``[B, sum(obs_dim_j + act_dim_j)]`` over agent ``i``'s critic members, agent ``i`` first."""
+        members = self.critic_members[i]
+        return torch.cat([obs[j] for j in members] + [act[j] for j in members], dim=-1)
+
+    @torch.no_grad()
+    def critic_targets(self, batch: Mapping[str, Any]) -> list[torch.Tensor]:
+        """``y_i = r_i + gamma * (1 - terminated_i) * Q'_i(o', mu'_1(o'_1), .., mu'_m(o'_m))``, each ``[B]``.
+
+        Next actions come from the **target** actors (sampled through the Gumbel-softmax for
+        discrete agents, whose behaviour policy samples too); truncated transitions are stored
+        with ``terminated = 0`` and therefore bootstrap.
+        """
+        next_obs = batch["next_obs"]
+        next_act = [self._policy(j, next_obs[j], target=True, explore=True)[0] for j in range(len(self.agents))]
+        targets = []
+        for i in range(len(self.agents)):
+            q_next = self.target_critics[self.critic_index[i]](self.critic_input(i, next_obs, next_act)).squeeze(-1)
+            targets.append(batch["rew"][:, i] + self.config.gamma * (1.0 - batch["terminated"][:, i]) * q_next)
+        return targets
+
+    def critic_loss(self, i: int, batch: Mapping[str, Any], target: torch.Tensor) -> torch.Tensor:
+        """Mean squared TD error of critic ``i`` over the samples where agent ``i`` acted."""
+        q = self.critics[self.critic_index[i]](self.critic_input(i, batch["obs"], batch["act"])).squeeze(-1)
+        weight = batch["active"][:, i]
+        return (weight * (q - target) ** 2).sum() / weight.sum().clamp_min(1.0)
+
+    def actor_loss(self, i: int, batch: Mapping[str, Any]) -> torch.Tensor:
+        """``-Q_i(o, a)`` with ``a_i = mu_i(o_i)`` and the other actions from the buffer, plus the
+        logit regulariser. Only actor ``i``'s parameters (and critic ``i``'s, which this update
+        does not step) receive gradient."""
+        action, pre_activation = self._policy(i, batch["obs"][i], target=False, explore=True)
+        joint = list(batch["act"])
+        joint[i] = action
+        q = self.critics[self.critic_index[i]](self.critic_input(i, batch["obs"], joint)).squeeze(-1)
+        weight = batch["active"][:, i]
+        policy_term = -(weight * q).sum() / weight.sum().clamp_min(1.0)
+        return policy_term + self.config.logit_reg * (pre_activation ** 2).mean()
+
+    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        """One MADDPG update of every critic, then every actor, then the targets."""
+        n = len(self.agents)
+        targets = self.critic_targets(batch)
+        critic_loss = sum(self.critic_loss(i, batch, targets[i]) for i in range(n))
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        for net in self.critics:
+            nn.utils.clip_grad_norm_(net.parameters(), self.config.max_grad_norm)
+        self.critic_optimizer.step()
+
+        actor_loss = sum(self.actor_loss(i, batch) for i in range(n))
+        self.actor_optimizer.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        for net in self.actors:
+            nn.utils.clip_grad_norm_(net.parameters(), self.config.max_grad_norm)
+        self.actor_optimizer.step()
+        self.critics.zero_grad(set_to_none=True)  # the actor loss left gradients on the critics
+
+        self.soft_update_targets()
+        return {"critic_loss": float(critic_loss.detach()) / n, "actor_loss": float(actor_loss.detach()) / n}
+
+    def soft_update_targets(self) -> None:
+        _soft_update(self.target_actors, self.actors, self.config.tau)
+        _soft_update(self.target_critics, self.critics, self.config.tau)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def full_state_dict(self) -> dict[str, Any]:
+        """Networks, targets and optimiser states (tensors and plain values only)."""
+        return {"networks": self.state_dict(), "actor_optimizer": self.actor_optimizer.state_dict(),
+                "critic_optimizer": self.critic_optimizer.state_dict()}
+
+    def load_full_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.load_state_dict(state["networks"])
+        if "actor_optimizer" in state:
+            self.actor_optimizer.load_state_dict(state["actor_optimizer"])
+            self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Training loop
+# --------------------------------------------------------------------------------------------
+
+def env_factory(env_name: str, env_kwargs: Mapping[str, Any] | None = None) -> Callable[[], Any]:
+    """A zero-argument maker of the ParallelEnv ``env_name`` (checked once, with a clear error)."""
+    import arena
+
+    kwargs = dict(env_kwargs or {})
+
+    def make() -> Any:
+        try:
+            return arena.make(env_name, api="parallel", **kwargs)
+        except TypeError as exc:
+            raise ValueError(f"bad environment options for '{env_name}': {exc}") from None
+        except ValueError as exc:
+            if "only has the AEC API" in str(exc):
+                raise ValueError(f"'{env_name}' is turn-based (AEC); MADDPG needs a simultaneous-move "
+                                 "ParallelEnv such as mpe2.simple_spread_v3") from None
+            raise
+
+    probe = make()
+    if not hasattr(probe, "possible_agents") or not hasattr(probe, "step"):
+        raise ValueError(f"'{env_name}' did not give a PettingZoo ParallelEnv")
+    probe.close()
+    return make
+
+
+def noise_std(config: MADDPGConfig, episode: int) -> float:
+    """Linearly annealed exploration noise scale for continuous actions."""
+    if config.noise_anneal_episodes <= 0:
+        return config.noise_std_end
+    frac = min(1.0, episode / config.noise_anneal_episodes)
+    return config.noise_std_start + frac * (config.noise_std_end - config.noise_std_start)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the per-episode returns ``[episodes, N]`` and timing."""
+
+    run_dir: Path
+    agents: list[str]
+    returns: np.ndarray
+    wall_seconds: float
+    updates: int
+
+
+def save_config(run_dir: Path, env_name: str, config: MADDPGConfig) -> None:
+    payload = {"algorithm": "maddpg", "env": env_name, "config": config.to_dict()}
+    _atomic_write(run_dir / "config.json", lambda p: p.write_text(json.dumps(payload, indent=2) + "\n"))
+
+
+def load_config(run_dir: Path) -> tuple[str, MADDPGConfig]:
+    """``(env_name, config)`` of a run directory; one-line ``ValueError`` when it is not a run."""
+    path = Path(run_dir) / "config.json"
+    if not Path(run_dir).is_dir():
+        raise ValueError(f"run directory '{run_dir}' does not exist")
+    if not path.exists():
+        raise ValueError(f"'{run_dir}' is not a MADDPG run directory (no config.json)")
+    try:
+        payload = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc})") from None
+    if payload.get("algorithm") != "maddpg":
+        raise ValueError(f"{path} is not a MADDPG run (algorithm={payload.get('algorithm')!r})")
+    return payload["env"], config_with(MADDPGConfig(), payload["config"])
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ValueError(f"no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} has checkpoint format {state.get('format')!r}; this Arena reads {CHECKPOINT_FORMAT}")
+    return state
+
+
+def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGConfig | None = None,
+          resume: bool = False, resume_overrides: Mapping[str, Any] | None = None,
+          progress: bool = True) -> TrainResult:
+    """Train MADDPG on ``env_name`` until ``episodes`` episodes in total have been played.
+
+    With ``resume`` the config, networks, optimisers, counters, RNG states, episode returns and
+    (if it was saved) the replay buffer come from ``run_dir`` (``resume_overrides`` may change
+    run-time keys such as ``device``); otherwise ``run_dir`` must not
+    already hold a run. Episodes in progress at a checkpoint are not saved: a resumed run starts
+    fresh episodes.
+    """
+    run_dir = Path(run_dir)
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if resume:
+        if not checkpoint_path.exists():
+            raise ValueError(f"cannot resume: no checkpoint.pt in '{run_dir}'; drop --resume to start a new run")
+        saved_env, config = load_config(run_dir)
+        config = config_with(config, resume_overrides or {})
+        if saved_env != env_name:
+            raise ValueError(f"cannot resume: '{run_dir}' was trained on {saved_env}, not {env_name}")
+    else:
+        if checkpoint_path.exists():
+            raise ValueError(f"'{run_dir}' already holds a run; pass --resume to continue it or pick another --out")
+        config = config or MADDPGConfig()
+        config.validate()
+    if episodes < 1:
+        raise ValueError(f"episodes={episodes} must be >= 1")
+    torch.set_num_threads(config.torch_threads)
+    device = resolve_device(config.device)
+    make_env = env_factory(env_name, config.env_kwargs)
+    probe = make_env()
+    agents = agent_spaces(probe)
+    probe.close()
+    names = [a.name for a in agents]
+
+    # -- state: networks, buffer, RNGs, counters --
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    learner = MADDPG(agents, config, device)
+    buffer = ReplayBuffer(config.buffer_size, agents)
+    episode, transitions, updates, since_update, env_resets = 0, 0, 0, 0, 0
+    returns: list[np.ndarray] = []
+    if resume:
+        state = _load_checkpoint(checkpoint_path)
+        learner.load_full_state_dict(state["learner"])
+        episode, transitions, updates = int(state["episode"]), int(state["transitions"]), int(state["updates"])
+        since_update, env_resets = int(state["since_update"]), int(state["env_resets"])
+        rng.bit_generator.state = json.loads(state["rng_numpy"])
+        torch.set_rng_state(state["rng_torch"])
+        returns = list(np.load(run_dir / "returns.npy", allow_pickle=False)[:episode])
+        if (run_dir / "buffer.npz").exists():
+            with np.load(run_dir / "buffer.npz", allow_pickle=False) as saved:
+                buffer.load_state_dict({k: saved[k] for k in saved.files})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(run_dir, env_name, config)
+
+    def save_checkpoint() -> None:
+        state = {"format": CHECKPOINT_FORMAT, "episode": episode, "transitions": transitions, "updates": updates,
+                 "since_update": since_update, "env_resets": pool.resets, "agents": names,
+                 "learner": learner.full_state_dict(), "rng_numpy": json.dumps(rng.bit_generator.state),
+                 "rng_torch": torch.get_rng_state()}
+        def write_returns(path: Path) -> None:
+            with open(path, "wb") as file:  # a file object, so numpy does not append ".npy" to the temp name
+                np.save(file, np.asarray(returns).reshape(-1, len(names)))
+
+        def write_buffer(path: Path) -> None:
+            with open(path, "wb") as file:
+                np.savez(file, **buffer.state_dict())
+
+        _atomic_write(run_dir / "returns.npy", write_returns)
+        if config.save_buffer:
+            _atomic_write(run_dir / "buffer.npz", write_buffer)
+        _atomic_write(checkpoint_path, lambda p: torch.save(state, p))
+
+    pool = EnvPool(make_env, config.num_envs, agents, seed=config.seed * 1_000_003, resets=env_resets)
+    continuous = [i for i, a in enumerate(agents) if not a.discrete]
+    ou = {i: OUNoise((config.num_envs, agents[i].act_dim), rng) for i in continuous} if config.noise == "ou" else {}
+
+    writer = None
+    if config.tensorboard:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run_dir / "tb"), purge_step=episode)
+    bar = _Progress(episodes, episode, enabled=progress, title=f"maddpg {env_name}")
+    start, last_log, last_log_episode = time.perf_counter(), time.perf_counter(), episode
+    losses: list[dict[str, float]] = []
+    try:
+        while episode < episodes:
+            # -- act in every env copy and store the joint transitions --
+            std = noise_std(config, episode)
+            noise = [np.zeros((config.num_envs, a.act_dim), np.float32) for a in agents]
+            for i in continuous:
+                noise[i] = ou[i].sample(std) if i in ou else std * rng.standard_normal(noise[i].shape).astype(np.float32)
+            obs = [o.copy() for o in pool.obs]
+            actions = learner.act(obs, explore=True, noise=noise)
+            next_obs, rew, terminated, active, finished = pool.step(actions)
+            buffer.add(obs, actions, rew, next_obs, terminated, active)
+            transitions += config.num_envs
+            for k in np.flatnonzero(pool.episode_length == 0):  # copies that were just reset
+                for process in ou.values():
+                    process.reset(int(k))
+
+            # -- learn: one update (x gradient_steps) per update_every transitions --
+            since_update += config.num_envs
+            if buffer.size < max(config.learning_starts, config.batch_size):
+                since_update %= config.update_every
+            while since_update >= config.update_every:
+                since_update -= config.update_every
+                for _ in range(config.gradient_steps):
+                    losses.append(learner.update(buffer.sample(config.batch_size, rng, device)))
+                    updates += 1
+
+            # -- bookkeeping for finished episodes --
+            for ret in finished:
+                if episode >= episodes:
+                    break
+                returns.append(ret)
+                episode += 1
+                if episode % config.log_every == 0 or episode == episodes:
+                    now = time.perf_counter()
+                    rate = (episode - last_log_episode) / max(now - last_log, 1e-9)
+                    recent = np.asarray(returns[-config.log_every:])
+                    bar.update(episode, f"return {recent.mean():8.2f} | {rate:6.0f} eps/s")
+                    if writer is not None:
+                        for i, name in enumerate(names):
+                            writer.add_scalar(f"return/{name}", recent[:, i].mean(), episode)
+                        writer.add_scalar("return/mean_per_agent", recent.mean(), episode)
+                        writer.add_scalar("charts/episodes_per_second", rate, episode)
+                        writer.add_scalar("charts/noise_std", std, episode)
+                        if losses:
+                            writer.add_scalar("loss/critic", np.mean([x["critic_loss"] for x in losses]), episode)
+                            writer.add_scalar("loss/actor", np.mean([x["actor_loss"] for x in losses]), episode)
+                    losses.clear()
+                    last_log, last_log_episode = now, episode
+                if episode % config.checkpoint_every == 0:
+                    save_checkpoint()
+        save_checkpoint()
+    except KeyboardInterrupt:
+        save_checkpoint()  # keep what was learned; `--resume` continues from here
+        raise
+    finally:
+        bar.close()
+        pool.close()
+        if writer is not None:
+            writer.close()
+    return TrainResult(run_dir, names, np.asarray(returns).reshape(-1, len(names)),
+                       time.perf_counter() - start, updates)
+
+
+class _Progress:
+    """A rich progress bar (episodes, recent mean return, episodes/s), or nothing."""
+
+    def __init__(self, total: int, done: int, *, enabled: bool, title: str) -> None:
+        self.progress = None
+        if not enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+        self.progress.start()
+        self.task = self.progress.add_task(title, total=total, completed=done, info="")
+
+    def update(self, done: int, info: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done, info=info)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Loading and evaluating a run
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class LoadedRun:
+    """A trained team: its env name, config, agent spaces and learner (on CPU)."""
+
+    env_name: str
+    config: MADDPGConfig
+    agents: list[AgentSpace]
+    learner: MADDPG
+    episodes_trained: int
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Load a run directory written by :func:`train` (no code from the files is executed)."""
+    run_dir = Path(run_dir)
+    env_name, config = load_config(run_dir)
+    state = _load_checkpoint(run_dir / "checkpoint.pt")
+    probe = env_factory(env_name, config.env_kwargs)()
+    agents = agent_spaces(probe)
+    probe.close()
+    if [a.name for a in agents] != list(state["agents"]):
+        raise ValueError(f"{run_dir}: the env's agents {[a.name for a in agents]} differ from the checkpoint's "
+                         f"{list(state['agents'])}")
+    learner = MADDPG(agents, config, "cpu")
+    learner.load_full_state_dict(state["learner"])
+    return LoadedRun(env_name, config, agents, learner, int(state["episode"]))
+
+
+def evaluate(run: LoadedRun, episodes: int, *, seed: int = 12345, explore: bool = False,
+             on_step: Callable[[Any, int, int, np.ndarray], None] | None = None, num_envs: int = 8,
+             extra_env_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Play ``episodes`` episodes with the trained actors and return mean returns.
+
+    Greedy actions (argmax one-hot, no noise) unless ``explore``. For watching, ``on_step(env,
+    episode, step, rewards[N])`` is called after every step of a single env copy; ``env`` is
+    ``None`` on the step that ended an episode (the copy has already been reset).
+    ``extra_env_kwargs`` (e.g. ``render_mode``) are added to the run's env kwargs.
+    Returns ``{"env", "episodes", "per_agent": {name: mean}, "per_team": {team: mean over its
+    agents}, "mean_per_agent": float}``.
+    """
+    if episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {episodes}")
+    torch.set_num_threads(1)
+    make_env = env_factory(run.env_name, {**run.config.env_kwargs, **dict(extra_env_kwargs or {})})
+    copies = 1 if on_step is not None else max(1, min(num_envs, episodes))
+    pool = EnvPool(make_env, copies, run.agents, seed=seed)
+    done: list[np.ndarray] = []
+    step = 0
+    try:
+        while len(done) < episodes:
+            actions = run.learner.act([o.copy() for o in pool.obs], explore=explore, noise=None)
+            _, rewards, _, _, finished = pool.step(actions)
+            step += 1
+            if on_step is not None:
+                on_step(None if finished else pool.envs[0], len(done), step, rewards[0])
+            if finished:
+                step = 0
+            done.extend(finished)
+    finally:
+        pool.close()
+    returns = np.asarray(done[:episodes])
+    names = [a.name for a in run.agents]
+    per_agent = {name: float(returns[:, i].mean()) for i, name in enumerate(names)}
+    per_team: dict[str, list[float]] = {}
+    for a in run.agents:
+        per_team.setdefault(a.team, []).append(per_agent[a.name])
+    return {"env": run.env_name, "episodes": int(len(returns)), "per_agent": per_agent,
+            "per_team": {t: float(np.mean(v)) for t, v in per_team.items()},
+            "mean_per_agent": float(returns.mean())}
+
+
+def random_returns(env_name: str, episodes: int, *, env_kwargs: Mapping[str, Any] | None = None,
+                   seed: int = 0, num_envs: int = 8) -> np.ndarray:
+    """Per-agent returns ``[episodes, N]`` of uniformly random play (the reference for benchmarks)."""
+    make_env = env_factory(env_name, env_kwargs)
+    probe = make_env()
+    agents = agent_spaces(probe)
+    probe.close()
+    rng = np.random.default_rng(seed)
+    pool = EnvPool(make_env, num_envs, agents, seed=seed)
+    done: list[np.ndarray] = []
+    try:
+        while len(done) < episodes:
+            actions = []
+            for a in agents:
+                if a.discrete:
+                    actions.append(np.eye(a.act_dim, dtype=np.float32)[rng.integers(0, a.act_dim, num_envs)])
+                else:
+                    actions.append(rng.uniform(-1, 1, (num_envs, a.act_dim)).astype(np.float32))
+            done.extend(pool.step(actions)[4])
+    finally:
+        pool.close()
+    return np.asarray(done[:episodes])
