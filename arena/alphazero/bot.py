@@ -1,0 +1,152 @@
+"""The ``az`` bot: a trained policy-value network searching one game (against a human or a bot).
+
+``az:<checkpoint>`` loads a model file (or a training checkpoint); ``az`` alone loads the shipped
+default for the game from :mod:`arena.alphazero.pretrained`. It searches 400 playouts per move
+unless the ``playouts=`` option (``arena play --playouts N``) says otherwise. The search batches the leaves of its
+single tree with virtual loss (``leaves_per_call`` leaves per network call), keeps the subtree of
+the moves played, always plays the most visited move (tau -> 0) and adds no noise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arena.bots import BotSpecError, SearchResult, game_of, register_bot
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+DEFAULT_PLAYOUTS = 400  # per move when the caller gives no playouts= (the book's gomoku column)
+
+
+def default_checkpoint_name(game: Any) -> str:
+    """File name of the shipped model for a game: ``tic_tac_toe.pt``, ``connect_four.pt``,
+    ``gomoku_6x6_4.pt`` (board size and line length for gomoku)."""
+    if game.name == "gomoku":
+        suffix = "_exact" if getattr(game, "exact", False) else ""
+        return f"gomoku_{game.rows}x{game.cols}_{game.k}{suffix}.pt"
+    return f"{game.name}.pt"
+
+
+def same_rules(a: Any, b: Any) -> bool:
+    return all(getattr(a, k, None) == getattr(b, k, None) for k in ("name", "rows", "cols", "k", "gravity", "exact"))
+
+
+class AlphaZeroBot:
+    """Search with a policy-value network; implements :class:`arena.bots.SearchBot`."""
+
+    def __init__(self, game: Any, model: Any, *, simulations: int = 400, c_puct: float = 5.0,
+                 leaves_per_call: int = 8, device: str = "auto", seed: int | None = None,
+                 name: str = "az") -> None:
+        from arena.alphazero.network import NetworkEvaluator, resolve_device
+        from arena.mcts.batched import BatchedMCTS, SearchParams
+
+        if simulations < 1:
+            raise ValueError(f"playouts must be >= 1, got {simulations}")
+        self.name = name
+        self.game = game
+        dev = resolve_device(device)
+        self.model = model.to(dev).eval()
+        self.params = SearchParams(num_simulations=int(simulations), c_puct=c_puct,
+                                   leaves_per_game=max(1, min(int(leaves_per_call), int(simulations))))
+        self.rng = np.random.default_rng(seed)
+        evaluator = NetworkEvaluator(game, self.model, dev, threads=1 if dev.type == "cpu" else None)
+        self.mcts = BatchedMCTS(game, evaluator, self.params, rng=self.rng)
+        self._have_tree = False
+
+    def reset(self) -> None:
+        self._have_tree = False
+
+    def _root_for(self, observation: np.ndarray) -> None:
+        """Point the tree's root at the observed position, reusing the subtree when the position
+        follows from the current root by one move (the opponent's reply)."""
+        observed = self.game.state_from_observation(np.asarray(observation))
+        if self._have_tree:
+            root = self.mcts.tree.root_states()
+            if np.array_equal(root.board, observed.board):
+                return
+            for a in np.flatnonzero(self.game.legal_mask(root)[0]):
+                nxt = root.copy()
+                self.game.step(nxt, np.array([a]))
+                if np.array_equal(nxt.board, observed.board):
+                    self.mcts.advance(np.array([a]), nxt)
+                    return
+        # Unknown history: rebuild, recovering the last move from a single opponent stone.
+        opp_cells = np.flatnonzero(np.asarray(observation)[..., 1].reshape(-1))
+        if opp_cells.size == 1 and int(observed.moves[0]) == 1:
+            observed.last_move[0] = int(opp_cells[0])
+        self.mcts.reset(observed)
+        self._have_tree = True
+
+    def policy(self, observation: Any, action_mask: np.ndarray) -> SearchResult:
+        self._root_for(observation)
+        visits = self.mcts.run()[0]
+        mask = np.asarray(action_mask).astype(bool)
+        visits = np.where(mask, visits, 0.0)
+        if visits.sum() <= 0:  # cannot happen after a search of a live position; stay legal anyway
+            visits = mask.astype(np.float32)
+        best = np.flatnonzero(visits == visits.max())
+        action = int(self.rng.choice(best))
+        shares = (visits / visits.sum()).astype(np.float32)
+        value = float(self.mcts.tree.root_values()[0])
+        return SearchResult(action=action, visit_shares=shares, value=value,
+                            simulations=self.params.num_simulations)
+
+    def act(self, observation: Any, action_mask: np.ndarray) -> int:
+        result = self.policy(observation, action_mask)
+        root = self.mcts.tree.root_states()
+        self.game.step(root, np.array([result.action]))
+        self.mcts.advance(np.array([result.action]), root)
+        return result.action
+
+
+def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, seed: int | None = None,
+             device: str = "auto", leaves_per_call: int = 8) -> AlphaZeroBot:
+    """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``."""
+    import arena
+    from arena.alphazero.checkpoint import CheckpointError, load_model_record
+    from arena.alphazero.network import build_network
+
+    record = load_model_record(path)
+    trained_on = arena.make(record["game"], **record["game_kwargs"]).game
+    if not same_rules(trained_on, game):
+        raise CheckpointError(f"{path} was trained on {trained_on!r}, not {game!r}")
+    net = record["network"]
+    model = build_network(game, net["blocks"], net["channels"], net.get("value_hidden", 64))
+    try:
+        model.load_state_dict(record["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the network it describes "
+                              f"({str(exc).splitlines()[0][:120]})") from None
+    sims = simulations if simulations is not None else DEFAULT_PLAYOUTS
+    return AlphaZeroBot(game, model, simulations=sims, seed=seed, device=device,
+                        leaves_per_call=leaves_per_call, name=f"az:{Path(path).name}")
+
+
+def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
+    playouts = options.pop("playouts", None)
+    unknown = [k for k, v in options.items() if v is not None]
+    if unknown:
+        raise BotSpecError(f"'az' bots take the option playouts, not {', '.join(unknown)}")
+    game = game_of(env)
+    if argument:
+        path = Path(argument).expanduser()
+        if not path.is_file():
+            raise BotSpecError(f"az checkpoint {argument} does not exist: give a file written by "
+                               "`arena train alphazero` (e.g. az:runs/c4/best.pt), or plain 'az'")
+    else:
+        path = PRETRAINED_DIR / default_checkpoint_name(game)
+        if not path.is_file():
+            shipped = sorted(p.name for p in PRETRAINED_DIR.glob("*.pt"))
+            raise BotSpecError(f"no shipped AlphaZero model for {game!r} (shipped: {', '.join(shipped) or 'none'}); "
+                               "train one with `arena train alphazero` and use az:PATH")
+    if playouts is not None and int(playouts) < 1:
+        raise BotSpecError(f"playouts must be >= 1, got {playouts}")
+    try:
+        return load_bot(path, game, simulations=None if playouts is None else int(playouts), seed=seed)
+    except ValueError as exc:
+        raise BotSpecError(str(exc)) from None
+
+
+register_bot("az", _make_az, "az[:CHECKPOINT]")

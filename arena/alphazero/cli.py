@@ -1,0 +1,53 @@
+"""``arena train alphazero GAME [--config FILE.yaml] --out DIR [--resume] [--device cuda]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "alphazero", help="AlphaZero self-play training on a board game",
+        description="Train a policy-value network by batched MCTS self-play. Writes OUT/checkpoint.pt "
+                    "(resume state), OUT/best.pt and OUT/latest.pt (play them with --opponent az:OUT/best.pt), "
+                    "OUT/log.jsonl and TensorBoard scalars under OUT/tb.",
+        epilog="example: arena train alphazero connect_four --config c4.yaml --out runs/c4")
+    p.add_argument("game", help="board game: tic_tac_toe, connect_four or gomoku")
+    p.add_argument("--config", help="YAML file of AlphaZeroConfig fields (see docs/alphazero.md)")
+    p.add_argument("--out", required=True, help="run directory for checkpoints and logs")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="network device (default: config, auto)")
+    p.add_argument("--iterations", type=int, help="override the config's number of iterations")
+    p.add_argument("--size", type=int, help="gomoku board size")
+    p.add_argument("--n-in-row", type=int, help="gomoku line length")
+    p.add_argument("--seed", type=int, help="override the config's seed")
+    p.add_argument("--no-progress", action="store_true", help="print one line per iteration instead of a bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from arena.alphazero.config import load_config
+
+    game_kwargs = {}
+    if args.size is not None:
+        game_kwargs["size"] = args.size
+    if args.n_in_row is not None:
+        game_kwargs["n_in_row"] = args.n_in_row
+    if game_kwargs and args.game != "gomoku":
+        raise ValueError("--size and --n-in-row only apply to gomoku")
+    config = load_config(args.config, device=args.device, iterations=args.iterations, seed=args.seed)
+    if config.game_kwargs and args.game != config.game:
+        raise ValueError(f"the config's game_kwargs are for '{config.game}', not '{args.game}'")
+    config = config.replace(game=args.game, game_kwargs={**config.game_kwargs, **game_kwargs})
+    import arena
+
+    env = arena.make(config.game, **config.game_kwargs)  # fails early with the registry's message
+    if not hasattr(env, "game") or not hasattr(env.game, "board_shape"):
+        raise ValueError(f"'{config.game}' is not a turn-based board game; AlphaZero trains on tic_tac_toe, "
+                         "connect_four or gomoku")
+    from arena.alphazero.trainer import train
+
+    trainer = train(config, args.out, resume=args.resume, show_progress=not args.no_progress)
+    print(f"done: {trainer.iteration} iterations, {trainer.games_played} games; "
+          f"play it with --opponent az:{args.out}/best.pt")
+    return 0

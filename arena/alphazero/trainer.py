@@ -1,0 +1,368 @@
+"""The AlphaZero training loop, readable top to bottom.
+
+One iteration:
+
+1. **self-play** -- ``games_per_iteration`` games with the current player network (the best
+   network in gating mode, the latest in continuous mode), ``selfplay_batch`` games in lockstep;
+2. **replay** -- every position (planes, pi, z) enters the buffer with its symmetric copies;
+3. **train** -- ``train_steps`` Adam steps on random minibatches, loss
+   ``(z - v)^2 - pi^T log p + c ||theta||^2``;
+4. **improve** -- continuous mode: the trained network plays the next self-play; gating mode
+   (AlphaGo Zero): it plays ``gating_games`` against the best network and replaces it only with a
+   score above ``gating_threshold``;
+5. **evaluate** (every ``eval_every`` iterations) -- matches against pure MCTS and against the
+   previous evaluation's snapshot; ratings go to the Elo-style curve;
+6. **checkpoint** -- ``OUT/checkpoint.pt`` (everything ``--resume`` needs), ``OUT/latest.pt``,
+   ``OUT/best.pt``, ``OUT/iter_NNNN.pt`` snapshots, one JSON line per iteration in ``OUT/log.jsonl``.
+
+A kill at any moment loses at most the iteration in progress: all files are replaced atomically
+and only at the end of an iteration.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import arena
+from arena.alphazero.checkpoint import (
+    TRAINING_FORMAT,
+    CheckpointError,
+    load_safely,
+    model_record,
+    save_atomic,
+)
+from arena.alphazero.config import AlphaZeroConfig
+from arena.alphazero.evaluate import MatchScore, elo_difference, play_bot_match, play_network_match
+from arena.alphazero.network import (
+    NUM_PLANES,
+    NetworkEvaluator,
+    alphazero_loss,
+    build_network,
+    resolve_device,
+)
+from arena.alphazero.replay import ReplayBuffer, augment
+from arena.alphazero.selfplay import SelfPlayData, self_play
+from arena.mcts.batched import SearchParams
+
+
+class AlphaZeroTrainer:
+    """Holds the networks, optimiser, replay buffer, RNGs and counters of one training run."""
+
+    def __init__(self, config: AlphaZeroConfig) -> None:
+        self.config = config
+        self.game = self.make_env().game
+        if config.threads > 0:
+            torch.set_num_threads(config.threads)
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        random.seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        self.model = self._new_network()
+        # The player that generates self-play data: a frozen copy in gating mode, else the model.
+        self.best_model = copy.deepcopy(self.model) if config.mode == "gating" else self.model
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        rows, cols = self.game.board_shape
+        self.replay = ReplayBuffer(config.replay_capacity, (NUM_PLANES, rows, cols), self.game.num_actions)
+        self.iteration = 0
+        self.games_played = 0
+        self.positions_played = 0
+        self.gradient_steps = 0
+        self.seconds = 0.0
+        self.elo = 0.0  # Elo-style rating along the run (0 = the first evaluated network)
+        self.best_eval_score = -1.0
+        self.best_eval_iteration = 0
+        self.previous_snapshot: dict[str, torch.Tensor] | None = None
+        self.history: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ pieces
+    def make_env(self) -> Any:
+        return arena.make(self.config.game, **self.config.game_kwargs)
+
+    def _new_network(self) -> torch.nn.Module:
+        c = self.config
+        return build_network(self.game, c.blocks, c.channels, c.value_hidden).to(self.device)
+
+    def search_params(self, simulations: int | None = None) -> SearchParams:
+        c = self.config
+        return SearchParams(num_simulations=simulations or c.num_simulations, c_puct=c.c_puct,
+                            dirichlet_alpha=c.dirichlet_alpha, dirichlet_weight=c.dirichlet_weight)
+
+    def evaluator(self, model: torch.nn.Module) -> NetworkEvaluator:
+        return NetworkEvaluator(self.game, model, self.device, amp=self.config.amp)
+
+    @property
+    def network_shape(self) -> dict[str, int]:
+        c = self.config
+        return {"blocks": c.blocks, "channels": c.channels, "value_hidden": c.value_hidden}
+
+    # ------------------------------------------------------------------ 1-2. self-play into replay
+    def self_play_phase(self, num_games: int, on_move: Callable[[int, int], None] | None = None) -> SelfPlayData:
+        c = self.config
+        data = self_play(self.game, self.evaluator(self.best_model), self.search_params(), num_games,
+                         batch_size=c.selfplay_batch, temperature_moves=c.temperature_moves, rng=self.rng,
+                         reuse_tree=c.reuse_tree, on_move=on_move)
+        planes, pi, z = data.planes, data.pi, data.z
+        if c.augment:
+            planes, pi, z = augment(self.game, planes, pi, z)
+        self.replay.add(planes, pi, z)
+        self.games_played += data.games
+        self.positions_played += data.positions
+        return data
+
+    # ------------------------------------------------------------------ 3. train
+    def train_phase(self, steps: int) -> dict[str, float]:
+        c = self.config
+        if len(self.replay) < max(c.min_replay, 1) or steps <= 0:
+            return {}
+        self.model.train()
+        totals: dict[str, float] = {}
+        for _ in range(steps):
+            planes, pi, z = self.replay.sample(min(c.batch_size, len(self.replay)), self.rng)
+            x = torch.from_numpy(planes).to(self.device)
+            target_pi = torch.from_numpy(pi).to(self.device)
+            target_z = torch.from_numpy(z).to(self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=c.amp and self.device.type == "cuda"):
+                logits, value = self.model(x)
+            loss, parts = alphazero_loss(logits, value, target_pi, target_z, self.model, c.l2)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.gradient_steps += 1
+            for k, v in parts.items():
+                totals[k] = totals.get(k, 0.0) + v
+        self.model.eval()
+        return {k: v / steps for k, v in totals.items()}
+
+    # ------------------------------------------------------------------ 4. gating
+    def gate(self) -> dict[str, float]:
+        """AlphaGo Zero: the trained network replaces the best one if it scores above the threshold."""
+        c = self.config
+        score = play_network_match(self.game, self.evaluator(self.model), self.evaluator(self.best_model),
+                                   c.gating_games, self.search_params(c.gating_simulations or None), rng=self.rng)
+        accepted = score.score > c.gating_threshold
+        if accepted:
+            self.best_model.load_state_dict(self.model.state_dict())
+        return {"gating_score": score.score, "gating_accepted": float(accepted)}
+
+    # ------------------------------------------------------------------ 5. evaluation
+    def evaluate(self) -> dict[str, float]:
+        """Matches of the player network against pure MCTS (each configured playout count) and
+        against the previous evaluation's snapshot; updates the Elo-style rating."""
+        from arena import bots
+        from arena.alphazero.bot import AlphaZeroBot
+
+        c = self.config
+        sims = c.eval_simulations or c.num_simulations
+        player = self.best_model
+        metrics: dict[str, float] = {}
+        for playouts in c.eval_mcts_playouts:
+            me = AlphaZeroBot(self.game, copy.deepcopy(player).cpu(), simulations=sims, device="cpu",
+                              seed=int(self.rng.integers(1 << 31)))
+            opponent = bots.make(f"mcts:{int(playouts)}", self.make_env(), seed=int(self.rng.integers(1 << 31)))
+            score = play_bot_match(self.make_env, me, opponent, c.eval_games, seed=int(self.rng.integers(1 << 31)))
+            metrics[f"win_rate_vs_mcts{playouts}"] = score.score
+            metrics[f"elo_vs_mcts{playouts}"] = elo_difference(score.score, score.games)
+        if c.eval_previous and self.previous_snapshot is not None:
+            previous = self._new_network()
+            previous.load_state_dict(self.previous_snapshot)
+            score: MatchScore = play_network_match(self.game, self.evaluator(player), self.evaluator(previous),
+                                                   c.eval_games, self.search_params(sims), rng=self.rng)
+            metrics["win_rate_vs_previous"] = score.score
+            self.elo += elo_difference(score.score, score.games)
+        metrics["elo"] = self.elo
+        self.previous_snapshot = {k: v.detach().cpu().clone() for k, v in player.state_dict().items()}
+        headline = [v for k, v in metrics.items() if k.startswith("win_rate_vs_mcts")]
+        if headline and min(headline) >= self.best_eval_score:
+            self.best_eval_score = min(headline)
+            self.best_eval_iteration = self.iteration
+        return metrics
+
+    # ------------------------------------------------------------------ one iteration
+    def run_iteration(self, on_move: Callable[[int, int], None] | None = None) -> dict[str, float]:
+        c = self.config
+        start = time.perf_counter()
+        data = self.self_play_phase(c.games_per_iteration, on_move)
+        selfplay_seconds = time.perf_counter() - start
+        metrics: dict[str, float] = {
+            "games": float(data.games), "positions": float(data.positions),
+            "positions_per_second": data.positions / max(selfplay_seconds, 1e-9),
+            "first_player_win_rate": data.first_player_wins / max(1, data.games),
+            "draw_rate": data.draws / max(1, data.games), "game_length": data.mean_length,
+            "replay_size": float(len(self.replay)),
+        }
+        metrics.update(self.train_phase(c.train_steps))
+        self.iteration += 1
+        if c.mode == "gating" and self.gradient_steps > 0:
+            metrics.update(self.gate())
+        if c.eval_every > 0 and self.iteration % c.eval_every == 0:
+            metrics.update(self.evaluate())
+        self.seconds += time.perf_counter() - start
+        metrics.update({"iteration": float(self.iteration), "total_games": float(self.games_played),
+                        "gradient_steps": float(self.gradient_steps), "seconds": self.seconds})
+        self.history.append(metrics)
+        return metrics
+
+    # ------------------------------------------------------------------ checkpoints
+    def model_file(self, which: str = "best") -> dict[str, Any]:
+        model = self.best_model if which == "best" else self.model
+        return model_record(self.config.game, self.config.game_kwargs, self.network_shape, model.state_dict(),
+                            iteration=self.iteration, games=self.games_played,
+                            playouts=self.config.num_simulations, seconds=round(self.seconds, 1))
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: tensors and plain values only (``weights_only`` loads it)."""
+        return {
+            "format": TRAINING_FORMAT, "version": 1, "config": self.config.to_dict(),
+            "model": self.model.state_dict(), "best_model": self.best_model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "replay": self.replay.state_dict(),
+            "numpy_rng": json.dumps(self.rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
+            "python_rng": json.dumps(random.getstate()),
+            "counters": {"iteration": self.iteration, "games_played": self.games_played,
+                         "positions_played": self.positions_played, "gradient_steps": self.gradient_steps,
+                         "seconds": self.seconds, "elo": self.elo, "best_eval_score": self.best_eval_score,
+                         "best_eval_iteration": self.best_eval_iteration},
+            "previous_snapshot": self.previous_snapshot, "history": self.history,
+            "latest_model": self.model_file("latest"),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("format") != TRAINING_FORMAT:
+            raise CheckpointError(f"not a training checkpoint (format {state.get('format')!r})")
+        saved = state["config"]
+        for key in ("game", "game_kwargs", "blocks", "channels", "value_hidden"):
+            if saved.get(key) != getattr(self.config, key):
+                raise CheckpointError(f"the checkpoint was trained with {key}={saved.get(key)!r} but the config "
+                                      f"says {getattr(self.config, key)!r}; use the run's own config to resume")
+        self.model.load_state_dict(state["model"])
+        self.best_model.load_state_dict(state["best_model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.replay.load_state_dict(state["replay"])
+        self.rng.bit_generator.state = json.loads(state["numpy_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        py_state = json.loads(state["python_rng"])
+        random.setstate((py_state[0], tuple(py_state[1]), py_state[2]))
+        counters = state["counters"]
+        self.iteration = int(counters["iteration"])
+        self.games_played = int(counters["games_played"])
+        self.positions_played = int(counters["positions_played"])
+        self.gradient_steps = int(counters["gradient_steps"])
+        self.seconds = float(counters["seconds"])
+        self.elo = float(counters["elo"])
+        self.best_eval_score = float(counters["best_eval_score"])
+        self.best_eval_iteration = int(counters["best_eval_iteration"])
+        self.previous_snapshot = state["previous_snapshot"]
+        self.history = list(state["history"])
+
+    def save(self, out_dir: str | Path) -> None:
+        """Write the training state and the model files atomically (see the module docstring)."""
+        out = Path(out_dir)
+        save_atomic(self.state_dict(), out / "checkpoint.pt")
+        save_atomic(self.model_file("latest"), out / "latest.pt")
+        c = self.config
+        if c.mode == "gating" or self.best_eval_iteration in (0, self.iteration) or not (out / "best.pt").exists():
+            # Gating: the best network; continuous: the network with the best evaluation so far.
+            save_atomic(self.model_file("best"), out / "best.pt")
+        if c.snapshot_every > 0 and self.iteration % c.snapshot_every == 0:
+            save_atomic(self.model_file("best"), out / f"iter_{self.iteration:04d}.pt")
+
+    def resume(self, out_dir: str | Path) -> bool:
+        """Load ``OUT/checkpoint.pt`` when it exists; returns whether it did."""
+        path = Path(out_dir) / "checkpoint.pt"
+        if not path.exists():
+            return False
+        self.load_state_dict(load_safely(path))
+        return True
+
+
+# ---------------------------------------------------------------------------- the run
+def _scalar_logger(out_dir: Path, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional
+        return None
+    return SummaryWriter(str(out_dir / "tb"))
+
+
+def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False, show_progress: bool = True,
+          print_fn: Callable[[str], None] = print) -> AlphaZeroTrainer:
+    """Run (or resume) training into ``out_dir`` until ``config.iterations`` or the time limit."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    out = Path(out_dir)
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists() and not resume:
+        raise ValueError(f"{out} already holds a training run: pass --resume to continue it, or choose a new --out")
+    trainer = AlphaZeroTrainer(config)  # fails (device, game) before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    if resume and trainer.resume(out):
+        print_fn(f"resumed {out} at iteration {trainer.iteration} ({trainer.games_played} games)")
+    (out / "config.yaml").write_text(_yaml_dump(config.to_dict()))
+    writer = _scalar_logger(out, config.tensorboard)
+    deadline = time.monotonic() + config.time_limit_minutes * 60 if config.time_limit_minutes > 0 else None
+    console = Console(stderr=True)
+    latest: dict[str, float] = {}
+    with Progress(TextColumn("[bold]iter {task.completed}/{task.total}"), BarColumn(),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
+                  disable=not show_progress) as progress:
+        task = progress.add_task("train", total=config.iterations, completed=trainer.iteration, status="")
+        while trainer.iteration < config.iterations:
+            if deadline is not None and time.monotonic() > deadline:
+                print_fn(f"time limit of {config.time_limit_minutes} minutes reached")
+                break
+            t0 = time.perf_counter()
+
+            def on_move(positions: int, finished: int, t0: float = t0) -> None:
+                rate = positions / max(time.perf_counter() - t0, 1e-9)
+                progress.update(task, status=_status(finished, config.games_per_iteration, rate, latest))
+
+            metrics = trainer.run_iteration(on_move)
+            latest.update(metrics)
+            trainer.save(out)
+            with open(out / "log.jsonl", "a") as log:
+                log.write(json.dumps({k: round(v, 5) for k, v in metrics.items()}) + "\n")
+            if writer is not None:
+                for k, v in metrics.items():
+                    writer.add_scalar(f"alphazero/{k}", v, trainer.iteration)
+                writer.flush()
+            progress.update(task, completed=trainer.iteration,
+                            status=_status(config.games_per_iteration, config.games_per_iteration,
+                                           metrics["positions_per_second"], latest))
+            if not show_progress:
+                print_fn(_summary(metrics))
+    if writer is not None:
+        writer.close()
+    return trainer
+
+
+def _status(finished: int, total: int, rate: float, latest: dict[str, float]) -> str:
+    parts = [f"games {finished}/{total}", f"{rate:.0f} pos/s"]
+    if "loss" in latest:
+        parts.append(f"loss {latest['loss']:.3f}")
+    parts += [f"{k.removeprefix('win_rate_')} {v:.2f}" for k, v in latest.items() if k.startswith("win_rate_")]
+    return "  ".join(parts)
+
+
+def _summary(metrics: dict[str, float]) -> str:
+    keys = ["iteration", "total_games", "positions_per_second", "loss", "value_loss", "policy_loss",
+            "gating_score", "elo"]
+    parts = [f"{k}={metrics[k]:.4g}" for k in keys if k in metrics]
+    parts += [f"{k}={v:.3f}" for k, v in metrics.items() if k.startswith("win_rate_")]
+    return " ".join(parts)
+
+
+def _yaml_dump(values: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(values, sort_keys=False)

@@ -1,0 +1,222 @@
+"""Benchmarks of the AlphaZero engine, each a ratio against a reference measured in the same run.
+
+    python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
+    python tools/bench_alphazero.py --strength [--games 20] [--json]
+
+Speed (game: gomoku 6x6 four-in-a-row, the book's own test board):
+
+1. ``tree``      simulations/s of the batched search with a uniform evaluator (B trees in lockstep)
+                 vs the book-style object tree (tools/book_mcts_reference.py); target >= 100x.
+2. ``selfplay``  self-play positions/s with the default network (2 blocks x 32 channels), batched,
+                 vs the book-style search evaluating one leaf per network call; target >= 10x.
+3. ``overhead``  leaf evaluations/s inside self-play vs pure network inference at the same (mean)
+                 batch size; target >= 85%.
+
+Strength (``--strength``): the shipped models -- tic-tac-toe checked exhaustively against every
+line of play (so also against a perfect minimax player) on both sides; gomoku 6x6 and connect
+four against pure MCTS (``mcts:N`` bots) for ``--games`` games with seats alternating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from book_mcts_reference import (  # noqa: E402
+    BookBoard,
+    BookMCTS,
+    book_self_play_positions,
+    network_policy_value_fn,
+    uniform_policy_value_fn,
+)
+
+import arena  # noqa: E402
+from arena.alphazero.network import (  # noqa: E402
+    NetworkEvaluator,
+    build_network,
+    encode_planes,
+    freeze_for_inference,
+)
+from arena.alphazero.selfplay import self_play  # noqa: E402
+from arena.mcts.batched import BatchedMCTS, SearchParams, uniform_evaluator  # noqa: E402
+
+
+def gomoku_6x6():
+    return arena.make("gomoku", size=6, n_in_row=4).game
+
+
+def bench_tree(batch: int, sims: int, ref_sims: int, repeats: int) -> dict:
+    game = gomoku_6x6()
+    mcts = BatchedMCTS(game, uniform_evaluator, SearchParams(num_simulations=sims), rng=np.random.default_rng(0))
+    mcts.reset(game.initial_state(2))
+    mcts.run()  # compile the numba kernels outside the timing
+    best = float("inf")
+    for _ in range(repeats):
+        mcts.reset(game.initial_state(batch))
+        t = time.perf_counter()
+        mcts.run()
+        best = min(best, time.perf_counter() - t)
+    ours = batch * sims / best
+    board = BookBoard(6, 6, 4)
+    board.init_board()
+    ref = BookMCTS(uniform_policy_value_fn, c_puct=5.0, n_playout=ref_sims)
+    t = time.perf_counter()
+    ref.get_move_visits(board)
+    theirs = ref_sims / (time.perf_counter() - t)
+    return {"name": "tree", "unit": "simulations/s", "ours": ours, "reference": theirs, "ratio": ours / theirs,
+            "target": 100.0, "detail": f"B={batch}, {sims} sims from the empty 6x6 board, uniform evaluator"}
+
+
+def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device: str) -> tuple[dict, dict, dict]:
+    game = gomoku_6x6()
+    torch.manual_seed(0)
+    model = build_network(game, 2, 32).to(device).eval()
+    evaluator = NetworkEvaluator(game, model, device)
+    params = SearchParams(num_simulations=sims)
+    rng = np.random.default_rng(0)
+    self_play(game, evaluator, SearchParams(num_simulations=4), 2, batch_size=2, temperature_moves=4, rng=rng)
+    evaluator.calls = evaluator.positions = 0
+    data = self_play(game, evaluator, params, games, batch_size=batch, temperature_moves=8, rng=rng)
+    ours = data.positions / data.seconds
+    leaf_rate = evaluator.positions / data.seconds
+    mean_batch = max(1, round(evaluator.positions / max(1, evaluator.calls)))
+
+    # Reference: the book's search with the same network, one leaf per forward pass.
+    cpu_model = build_network(game, 2, 32).eval()
+    cpu_model.load_state_dict(model.state_dict())
+    ref = BookMCTS(network_policy_value_fn(cpu_model), c_puct=5.0, n_playout=sims)
+    board = BookBoard(6, 6, 4)
+    t = time.perf_counter()
+    done = 0
+    while done < ref_positions:
+        done += book_self_play_positions(board, ref, 8, rng, max_positions=ref_positions - done)
+    theirs = done / (time.perf_counter() - t)
+    selfplay = {"name": "selfplay", "unit": "positions/s", "ours": ours, "reference": theirs, "ratio": ours / theirs,
+                "target": 10.0, "detail": f"B={batch}, {games} games, {sims} sims/move, 2x32 net on {device}; "
+                                          "reference: book search, eager net, batch 1"}
+    # The same reference with the TorchScript-frozen net Arena's evaluator uses (a stricter baseline).
+    ref = BookMCTS(network_policy_value_fn(freeze_for_inference(cpu_model, torch.zeros(1, 4, 6, 6))),
+                   c_puct=5.0, n_playout=sims)
+    t = time.perf_counter()
+    done = 0
+    while done < ref_positions:
+        done += book_self_play_positions(board, ref, 8, rng, max_positions=ref_positions - done)
+    frozen_ref = done / (time.perf_counter() - t)
+    selfplay_frozen = {"name": "selfplay*", "unit": "positions/s", "ours": ours, "reference": frozen_ref,
+                       "ratio": ours / frozen_ref, "target": "-",
+                       "detail": "as above, reference with the frozen (TorchScript) net"}
+
+    # Pure inference at the same batch size: encoded random positions, the same evaluator call.
+    states = game.initial_state(mean_batch)
+    for _ in range(8):
+        legal = game.legal_mask(states)
+        moves = np.array([rng.choice(np.flatnonzero(row)) if row.any() else 0 for row in legal])
+        game.step(states, moves)
+    planes = encode_planes(game, states)
+    legal = np.ones((mean_batch, game.num_actions), dtype=bool)
+    for _ in range(5):
+        evaluator.infer(planes, legal)
+    calls = 100
+    t = time.perf_counter()
+    for _ in range(calls):
+        evaluator.infer(planes, legal)
+    infer_rate = calls * mean_batch / (time.perf_counter() - t)
+    overhead = {"name": "overhead", "unit": "leaf evals/s", "ours": leaf_rate, "reference": infer_rate,
+                "ratio": leaf_rate / infer_rate, "target": 0.85,
+                "detail": f"self-play leaf evaluations vs pure inference at batch {mean_batch} (mean leaves per call)"}
+    return selfplay, selfplay_frozen, overhead
+
+
+# ---------------------------------------------------------------------------- strength
+def strength(games: int, playouts: int | None, mcts_playouts: list[int]) -> list[dict]:
+    from arena import bots
+    from arena.alphazero.bot import PRETRAINED_DIR, default_checkpoint_name
+    from arena.alphazero.evaluate import losses_against_perfect_play, play_bot_match
+
+    rows = []
+    env = arena.make("tic_tac_toe")
+    game = env.game
+    bot = bots.make("az", env, seed=0, playouts=playouts)
+    cache: dict[bytes, int] = {}
+
+    def choose(state) -> int:
+        key = state.board.tobytes()
+        if key not in cache:
+            bot.reset()
+            obs = game.observation(state, int(state.to_play[0]))[0]
+            cache[key] = bot.act(obs, game.legal_mask(state)[0].astype(np.int8))
+        return cache[key]
+
+    t = time.perf_counter()
+    lost, lines = losses_against_perfect_play(game, choose)
+    rows.append({"game": "tic_tac_toe", "opponent": "every line (incl. perfect minimax)", "games": lines,
+                 "losses": lost, "win_rate": None, "seconds": time.perf_counter() - t,
+                 "playouts": playouts or 400})
+    for name, kwargs in (("gomoku", {"size": 6, "n_in_row": 4}), ("connect_four", {})):
+        env = arena.make(name, **kwargs)
+        if not (PRETRAINED_DIR / default_checkpoint_name(env.game)).exists():
+            continue
+        for n in mcts_playouts:
+            me = bots.make("az", env, seed=1, playouts=playouts)
+            them = bots.make(f"mcts:{n}", env, seed=2)
+            t = time.perf_counter()
+            score = play_bot_match(lambda name=name, kwargs=kwargs: arena.make(name, **kwargs), me, them, games, seed=3)
+            rows.append({"game": f"{name}{'_6x6_4' if kwargs else ''}", "opponent": f"mcts:{n}", "games": games,
+                         "losses": score.losses, "wins": score.wins, "draws": score.draws,
+                         "win_rate": score.score, "seconds": time.perf_counter() - t,
+                         "playouts": playouts or 400})
+    return rows
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes (a smoke run, about a minute)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default="cpu", help="network device for the self-play benchmark")
+    p.add_argument("--batch", type=int, nargs="+", help="self-play batch sizes (default 128; quick 32)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    p.add_argument("--strength", action="store_true", help="measure the shipped models' strength instead")
+    p.add_argument("--games", type=int, default=20, help="--strength: games per pure-MCTS opponent")
+    p.add_argument("--playouts", type=int, help="--strength: az playouts per move (default 400)")
+    p.add_argument("--mcts", type=int, nargs="+", default=[1000], help="--strength: pure-MCTS playouts")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.strength:
+        rows = strength(args.games, args.playouts, args.mcts)
+        if args.json:
+            print(json.dumps({"strength": rows}))
+        else:
+            print(f"{'game':<16} {'opponent':<36} {'games':>6} {'losses':>6} {'score':>6} {'sec':>7}")
+            for r in rows:
+                score = "" if r["win_rate"] is None else f"{r['win_rate']:.2f}"
+                print(f"{r['game']:<16} {r['opponent']:<36} {r['games']:>6} {r['losses']:>6} {score:>6} {r['seconds']:>7.1f}")
+        return 0
+    quick = args.quick
+    results = [bench_tree(batch=64 if quick else 256, sims=100 if quick else 400, ref_sims=200 if quick else 800,
+                          repeats=2 if quick else 3)]
+    for batch in args.batch or ([32] if quick else [128]):
+        sp, spf, ov = bench_selfplay(batch=batch, games=batch * (2 if quick else 3), sims=50 if quick else 100,
+                                ref_positions=5 if quick else 20, device=args.device)
+        results += [sp, spf, ov]
+    if args.json:
+        print(json.dumps({"results": results, "torch_threads": torch.get_num_threads(),
+                          "device": args.device}))
+        return 0
+    print(f"{'benchmark':<10} {'unit':<16} {'ours':>12} {'reference':>12} {'ratio':>8} {'target':>7}  detail")
+    for r in results:
+        print(f"{r['name']:<10} {r['unit']:<16} {r['ours']:>12.1f} {r['reference']:>12.1f} {r['ratio']:>8.2f} "
+              f"{r['target']:>7}  {r['detail']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
