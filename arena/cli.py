@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "arena.commands.train",
     "arena.commands.play",
     "arena.commands.eval",
+    "arena.commands.league",
     "arena.commands.verify_rewards",
     "arena.commands.new_game",
 ]

@@ -35,7 +35,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
       python -m pip install "torch>=2.2,<3"
     elif ls /opt/wheels/torch-"$TORCH_VERSION"+cpu-*.whl >/dev/null 2>&1; then
       echo "bootstrap: no GPU: installing the CPU build of torch $TORCH_VERSION from /opt/wheels" >&2
-      python -m pip install -q --no-index --find-links /opt/wheels "torch==$TORCH_VERSION"
+      python -m pip install -q --find-links /opt/wheels "torch==$TORCH_VERSION" 2>&1 \
+        | grep -vE "^WARNING: Location .* is ignored" || true
+      python -c 'import torch' || { echo "bootstrap: torch install failed" >&2; exit 1; }
     else
       echo "bootstrap: no GPU: installing the CPU build of torch" >&2
       python -m pip install -q "torch>=2.2,<3" --index-url https://download.pytorch.org/whl/cpu
@@ -50,7 +52,9 @@ fi
 case "${1:-demo}" in
   demo)
     shift || true
-    exec arena match connect_four mcts:300 random --games 6 "$@"
+    # A fresh league directory per run, so the demo can be run again and again (a later --out wins).
+    exec arena league run leagues/recipes/quick_connect_four.yaml \
+      --out "runs/quick_connect_four-$(date +%Y%m%d-%H%M%S)" "$@"
     ;;
   test)
     shift || true

@@ -1,0 +1,119 @@
+"""``arena league run|status|report``: self-play leagues from a recipe.
+
+``leagues`` is imported inside the command functions only: ``arena`` never imports ``leagues``
+at module level (the league package builds on the engine, not the other way round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "league", help="run self-play leagues and inspect them",
+        description="League training: learners, fixed bots and snapshots play each other; ratings, "
+                    "payoff matrix and reports.",
+        epilog="example: arena league run leagues/recipes/quick_connect_four.yaml")
+    commands = p.add_subparsers(dest="league_command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run (or --resume) a league from a recipe",
+                              description="Run a league recipe. Kill it at any moment and run again with --resume.")
+    run.add_argument("recipe", help="recipe YAML, e.g. leagues/recipes/quick_connect_four.yaml")
+    run.add_argument("--out", help="league directory (default runs/<recipe name>)")
+    run.add_argument("--resume", action="store_true", help="continue the league in --out")
+    run.add_argument("--workers", type=int, help="match worker processes (0: in this process; default from recipe)")
+    run.add_argument("--iterations", type=int, help="override the recipe's number of iterations")
+    run.add_argument("--no-live", action="store_true", help="no live display (plain progress lines)")
+    run.add_argument("--json", action="store_true", help="print the final ratings as JSON instead of a table")
+    run.set_defaults(func=run_command)
+
+    status = commands.add_parser("status", help="ratings and progress of a league directory")
+    status.add_argument("directory", help="league directory (the --out of `arena league run`)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=status_command)
+
+    report = commands.add_parser("report", help="write payoff heatmap, rating curves, composition and summary.md")
+    report.add_argument("directory", help="league directory")
+    report.set_defaults(func=report_command)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from leagues.recipe import load_recipe
+    from leagues.report import compute_ratings, ratings_table
+    from leagues.runner import League
+
+    recipe = load_recipe(args.recipe)
+    if args.iterations is not None:
+        if args.iterations < 1:
+            raise ValueError(f"--iterations must be >= 1, got {args.iterations}")
+        recipe = recipe.model_copy(update={"iterations": args.iterations})
+    if args.workers is not None and args.workers < 0:
+        raise ValueError(f"--workers must be >= 0, got {args.workers}")
+    out = Path(args.out) if args.out else Path("runs") / recipe.name
+    err = Console(stderr=True)
+    league = League(recipe, out, resume=args.resume, workers=args.workers, live_display=not args.no_live,
+                    on_progress=(lambda m: err.print(m)) if args.no_live else None)
+    try:
+        timings = league.run()
+        rows = compute_ratings(league.store)
+    finally:
+        league.close()
+    if args.json:
+        print(json.dumps({"directory": str(out), "players": [r.as_dict() for r in rows],
+                          "timings": timings.as_dict()}))
+        return 0
+    console = Console(width=None if Console().is_terminal else 120)
+    console.print(ratings_table(rows, title=f"{recipe.name}: ratings after {recipe.iterations} iterations"))
+    share = timings.overhead / max(timings.wall, 1e-9)
+    console.print(f"league directory: {out}   (arena league report {out}; arena play {recipe.game} "
+                  f"--opponent league:{out})")
+    console.print(f"wall {timings.wall:.1f}s, league overhead {share:.2%}")
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from leagues.report import compute_ratings, ratings_table
+    from leagues.runner import DB_NAME
+    from leagues.store import PayoffStore
+
+    path = Path(args.directory) / DB_NAME
+    if not path.is_file():
+        raise ValueError(f"{args.directory} is not a league directory (no {DB_NAME})")
+    store = PayoffStore(path)
+    try:
+        recipe = store.get_meta("recipe", {})
+        iteration = store.get_meta("iteration", 0)
+        rows = compute_ratings(store)
+        games = store.count_games()
+        agents = store.agents()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"name": recipe.get("name"), "game": recipe.get("game"), "iteration": iteration,
+                          "games": games, "players": [r.as_dict() for r in rows],
+                          "agents": [{"name": a.name, "role": a.role, "steps": a.steps, "generation": a.generation,
+                                      "hyperparameters": a.hyperparameters} for a in agents]}))
+        return 0
+    console = Console(width=None if Console().is_terminal else 120)
+    console.print(f"[bold]{recipe.get('name')}[/] on {recipe.get('game')}: iteration {iteration}, {games} games")
+    for a in agents:
+        hp = ", ".join(f"{k}={v:.3g}" for k, v in a.hyperparameters.items())
+        console.print(f"  agent {a.name} ({a.role}): {a.steps} steps, generation {a.generation}" + (f", {hp}" if hp else ""))
+    console.print(ratings_table(rows))
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from leagues.report import write_report
+
+    for path in write_report(args.directory):
+        print(path)
+    return 0

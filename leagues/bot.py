@@ -1,0 +1,62 @@
+"""The ``league:DIR[:PLAYER]`` bot kind: play a league's best (or a named) player.
+
+``league:runs/quick`` plays the highest-rated learner of the league in ``runs/quick``
+(Bradley-Terry Elo over every stored game); ``league:runs/quick:az@6`` plays that snapshot,
+``league:runs/quick:az`` the agent's latest parameters, and a fixed member's name plays that bot.
+Registered through the ``arena.bots`` entry point, so ``arena`` itself never imports ``leagues``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from arena.bots import Bot, BotSpecError, register_bot
+
+USAGE = "league:<dir>[:<player>]"
+
+
+def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -> Bot:
+    """Build the bot for ``league:<argument>`` (``argument`` = ``DIR`` or ``DIR:PLAYER``)."""
+    from leagues.player import CheckpointError, LearnerCache, PlayerSpec, build_bot
+    from leagues.report import best_player
+    from leagues.runner import DB_NAME
+    from leagues.store import PayoffStore
+
+    unknown = {k: v for k, v in options.items() if v is not None}
+    if unknown:
+        raise BotSpecError(f"'league' bots take no options, got {', '.join(unknown)}")
+    if not argument:
+        raise BotSpecError(f"'league' needs a league directory: {USAGE}")
+    directory, player_name = argument, None
+    if not (Path(directory) / DB_NAME).is_file() and ":" in argument:
+        directory, _, player_name = argument.rpartition(":")
+    if not (Path(directory) / DB_NAME).is_file():
+        raise BotSpecError(f"league:{argument}: {directory} is not a league directory (no {DB_NAME}); "
+                           "run `arena league run RECIPE --out DIR` first")
+    store = PayoffStore(Path(directory) / DB_NAME)
+    try:
+        recipe = store.get_meta("recipe", {})
+        if player_name is None:
+            player_name = best_player(store)
+        try:
+            player = store.player(player_name)
+        except KeyError:
+            names = ", ".join(p.name for p in store.players())
+            raise BotSpecError(f"league {directory} has no player '{player_name}' (players: {names})") from None
+    finally:
+        store.close()
+    game_name = getattr(getattr(env, "metadata", {}), "get", lambda *_: None)("name")
+    if recipe.get("game") and game_name and not str(game_name).startswith(recipe["game"]):
+        raise BotSpecError(f"league {directory} plays {recipe['game']}, not {game_name}")
+    spec = PlayerSpec(player.id, player.name, spec=player.spec) if player.spec else \
+        PlayerSpec(player.id, player.name, path=player.path)
+    try:
+        return build_bot(spec, env, LearnerCache(1), seed=seed)
+    except CheckpointError as exc:
+        raise BotSpecError(str(exc)) from None
+
+
+def register() -> None:
+    """Entry point of the ``arena.bots`` group: adds the ``league:`` bot kind."""
+    register_bot("league", make_league_bot, USAGE, overwrite=True)

@@ -1,0 +1,222 @@
+"""Executors: where league games are played.
+
+The league logic hands an executor a list of :class:`MatchTask` (who plays whom, how many games,
+which seeds) and receives :class:`GameResult` one by one as games finish. Two executors:
+
+* :class:`SerialExecutor` -- in the calling process (tests, debugging, ``--workers 0``);
+* :class:`ProcessExecutor` -- a pool of local worker processes, each with its own LRU cache of
+  learners loaded from checkpoints.
+
+A distributed backend (e.g. Ray actors) is another class with the same two methods; nothing in
+the league logic changes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+import arena
+from arena.bots import Bot
+from leagues.player import LearnerCache, PlayerSpec, build_bot
+
+
+@dataclass(frozen=True)
+class MatchTask:
+    """``games`` games between two players, seats alternating; game ``g`` has key ``f"{key}/{g}"``."""
+
+    key: str
+    game: str
+    game_kwargs: dict[str, Any]
+    players: tuple[PlayerSpec, PlayerSpec]
+    games: int
+    seed: int
+    iteration: int
+    purpose: str = "eval"
+    skip: frozenset[int] = field(default_factory=frozenset)  # game indices already stored (resume)
+
+
+@dataclass(frozen=True)
+class GameResult:
+    """One finished game: ``seats`` are player ids, ``scores`` the final reward per seat."""
+
+    key: str
+    iteration: int
+    purpose: str
+    seats: tuple[int, int]
+    scores: tuple[float, float]
+    seed: int
+    duration: float
+
+
+def side_of(agent: str) -> str:
+    """Team of an agent from its name: ``team_0/agent_1`` -> ``team_0``, ``red_1`` -> ``red``, ``blue`` -> ``blue``."""
+    if "/" in agent:
+        return agent.split("/", 1)[0]
+    head, sep, tail = agent.rpartition("_")
+    return head if sep and tail.isdigit() else agent
+
+
+def seats_of(env: Any, num_bots: int) -> list[list[str]]:
+    """Which agents each bot controls: one agent per bot, or one side (team) per bot in xTyP games."""
+    agents = list(env.possible_agents)
+    if num_bots == len(agents):
+        return [[a] for a in agents]
+    sides: dict[str, list[str]] = {}
+    for a in agents:
+        sides.setdefault(side_of(a), []).append(a)
+    if num_bots == len(sides):
+        return list(sides.values())
+    raise ValueError(f"{num_bots} players cannot sit at a game with agents {agents} "
+                     f"({len(sides)} sides: {', '.join(sides)})")
+
+
+def play_any_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None) -> tuple[float, ...]:
+    """Play one game of an AEC or Parallel PettingZoo env; returns the total reward of each seat.
+
+    ``bots[s]`` plays seat ``s``: agent ``possible_agents[s]``, or in a team game (xTyP, fewer
+    bots than agents) every agent of the ``s``-th side -- through ``bot.act_team`` when the bot
+    has it (shared memory for the team), else one ``act`` per agent; a seat's score is the mean
+    total reward of its agents. Parallel games give bots an all-ones action mask.
+    """
+    for bot in bots:
+        bot.reset()
+    agents = list(env.possible_agents)
+    totals = dict.fromkeys(agents, 0.0)
+    if hasattr(env, "agent_iter"):
+        env.reset(seed=seed)
+        seat = {a: i for i, a in enumerate(agents)}
+        for agent in env.agent_iter():
+            obs, reward, termination, truncation, _ = env.last()
+            totals[agent] += float(reward)
+            if termination or truncation:
+                env.step(None)
+                continue
+            env.step(int(bots[seat[agent]].act(obs["observation"], obs["action_mask"])))
+        return tuple(totals[a] for a in agents)
+    seats = seats_of(env, len(bots))
+    observations, _ = env.reset(seed=seed)
+    masks = {a: np.ones(env.action_space(a).n, dtype=np.int8) for a in agents}
+    while env.agents:
+        actions: dict[str, Any] = {}
+        for bot, team in zip(bots, seats):
+            alive = [a for a in team if a in env.agents]
+            if not alive:
+                continue
+            if len(team) > 1 and hasattr(bot, "act_team"):
+                chosen = bot.act_team({a: observations[a] for a in alive}, {a: masks[a] for a in alive})
+                actions.update({a: int(chosen[a]) for a in alive})
+            else:
+                actions.update({a: int(bot.act(observations[a], masks[a])) for a in alive})
+        observations, rewards, _, _, _ = env.step(actions)
+        for a, r in rewards.items():
+            totals[a] += float(np.sum(r))
+    return tuple(float(np.mean([totals[a] for a in team])) for team in seats)
+
+
+class _Worker:
+    """Per-process state: environments by game, and the learner cache."""
+
+    def __init__(self, cache_size: int) -> None:
+        self.cache = LearnerCache(cache_size)
+        self.envs: dict[str, Any] = {}
+
+    def run(self, task: MatchTask) -> list[GameResult]:
+        env_key = f"{task.game}{sorted(task.game_kwargs.items())}"
+        if env_key not in self.envs:
+            self.envs[env_key] = arena.make(task.game, **task.game_kwargs)
+        env = self.envs[env_key]
+        a, b = task.players
+        bot_a = build_bot(a, env, self.cache, seed=task.seed)
+        bot_b = build_bot(b, env, self.cache, seed=task.seed + 1)
+        results = []
+        for g in range(task.games):
+            if g in task.skip:
+                continue
+            # Seats alternate so each player moves first in half of the games.
+            order = ((a, bot_a), (b, bot_b)) if g % 2 == 0 else ((b, bot_b), (a, bot_a))
+            seed = task.seed + g
+            start = time.perf_counter()
+            scores = play_any_game(env, [order[0][1], order[1][1]], seed=seed)
+            results.append(GameResult(f"{task.key}/{g}", task.iteration, task.purpose,
+                                      (order[0][0].id, order[1][0].id), (scores[0], scores[1]), seed,
+                                      time.perf_counter() - start))
+        return results
+
+
+_process_worker: _Worker | None = None
+
+
+def _init_process(cache_size: int) -> None:
+    global _process_worker
+    # One thread per worker: the league already runs one process per core.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    _process_worker = _Worker(cache_size)
+
+
+def _run_in_process(task: MatchTask) -> list[GameResult]:
+    assert _process_worker is not None, "worker process was not initialised"
+    return _process_worker.run(task)
+
+
+class Executor(Protocol):
+    """Plays match tasks; results come back as each task finishes (any order)."""
+
+    def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Plays every task in the calling process."""
+
+    def __init__(self, cache_size: int = 8) -> None:
+        self.worker = _Worker(cache_size)
+
+    def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]:
+        for task in tasks:
+            yield self.worker.run(task)
+
+    def close(self) -> None:
+        self.worker.envs.clear()
+
+
+class ProcessExecutor:
+    """Plays tasks in ``workers`` local processes (started once, reused across iterations)."""
+
+    def __init__(self, workers: int, cache_size: int = 8) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        # spawn: a clean interpreter per worker (fork after torch/numba threads start can deadlock).
+        context = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                        initializer=_init_process, initargs=(cache_size,))
+
+    def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]:
+        pending: set[Future] = {self.pool.submit(_run_in_process, t) for t in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(workers: int, cache_size: int = 8) -> SerialExecutor | ProcessExecutor:
+    """``workers == 0``: serial in this process; otherwise a process pool."""
+    return SerialExecutor(cache_size) if workers == 0 else ProcessExecutor(workers, cache_size)

@@ -1,0 +1,74 @@
+"""Learner kinds a league recipe can name, each built from a plain config dict.
+
+* ``softmax`` -- :class:`leagues.learners.softmax.SoftmaxLearner`, a mixed strategy trained by
+  REINFORCE (matrix-like games, tests);
+* ``alphazero`` -- :class:`arena.alphazero.learner.AlphaZeroLearner` (board games);
+* ``ppo`` -- :class:`arena.marl.ppo.PPOLearner` (simultaneous-move games: rock-paper-scissors,
+  mpe2, the 2-D games).
+
+Checkpoints name their learner kind; :func:`make_learner` is the only way a checkpoint turns
+back into code, so a checkpoint can never ask to import an arbitrary module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from arena.learner import Learner
+
+
+def _softmax(config: dict[str, Any]) -> Learner:
+    from leagues.learners.softmax import SoftmaxConfig, SoftmaxLearner
+
+    fields = {f.name for f in dataclasses.fields(SoftmaxConfig)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise ValueError(f"softmax learner: unknown config field '{unknown[0]}' (valid: {', '.join(sorted(fields))})")
+    return SoftmaxLearner(SoftmaxConfig(**config))
+
+
+def _alphazero(config: dict[str, Any]) -> Learner:
+    """AlphaZero; fields left out of ``config`` take :func:`arena.alphazero.learner.tiny_config` values."""
+    try:
+        from arena.alphazero.learner import AlphaZeroLearner, tiny_config
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the alphazero learner is not available in this install ({exc})") from None
+    return AlphaZeroLearner(tiny_config(**config))
+
+
+def _ppo(config: dict[str, Any]) -> Learner:
+    """PPO for simultaneous-move games (:mod:`arena.marl.ppo`); ``config`` holds ``PPOConfig`` fields."""
+    try:
+        from arena.marl.ppo import make_ppo_learner
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the ppo learner is not available in this install ({exc})") from None
+    return make_ppo_learner(config)
+
+
+LEARNERS: dict[str, Callable[[dict[str, Any]], Learner]] = {
+    "softmax": _softmax,
+    "alphazero": _alphazero,
+    "ppo": _ppo,
+}
+
+
+# Learners that must be told which game they play (their config has game/game_kwargs fields).
+GAME_AWARE = {"alphazero"}
+
+
+def league_config(kind: str, config: dict[str, Any], game: str, game_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The config a league stores for an agent: the recipe's, plus the game where the learner needs it."""
+    out = dict(config)
+    if kind in GAME_AWARE:
+        out.setdefault("game", game)
+        out.setdefault("game_kwargs", dict(game_kwargs))
+    return out
+
+
+def make_learner(kind: str, config: dict[str, Any]) -> Learner:
+    """Build a fresh learner of ``kind`` from ``config`` (raises ValueError naming a bad kind/field)."""
+    if kind not in LEARNERS:
+        raise ValueError(f"unknown learner '{kind}': use one of {', '.join(sorted(LEARNERS))}")
+    return LEARNERS[kind](dict(config))
