@@ -247,23 +247,11 @@ class _TreeCore:
                 "alive": self.tree_alive(agent)}
 
 
-class SocialTreeParallelWrapper(ParallelEnv):
-    """A social tree over a PettingZoo ParallelEnv (see the module docstring)."""
+class _Delegating:
+    """What both wrappers pass straight through to the wrapped env (``self.env``) or tree core."""
 
-    def __init__(self, env: ParallelEnv, tree: SocialTree | Mapping[str, Any] | str, *,
-                 deaths: str | DeathHook | None = None, reward_mode: str | None = None,
-                 agent_map: Mapping[str, str] | None = None, positions: PositionsAccessor | str | None = "auto",
-                 headings: PositionsAccessor | None = None) -> None:
-        self.env = env
-        self.core = _TreeCore(env, tree, deaths=deaths, reward_mode=reward_mode, agent_map=agent_map,
-                              positions=positions, headings=headings)
-        self.tree = self.core.tree
-        self.possible_agents = list(env.possible_agents)
-        self.agents: list[str] = []
-        self.metadata = dict(getattr(env, "metadata", {}) or {})
-        self.render_mode = getattr(env, "render_mode", None)
-        self._last_obs: dict[str, Any] = {}
-        self._env_ended: dict[str, str] = {}
+    env: Any
+    core: _TreeCore
 
     @property
     def unwrapped(self) -> Any:
@@ -292,6 +280,25 @@ class SocialTreeParallelWrapper(ParallelEnv):
 
     def close(self) -> None:
         self.env.close()
+
+
+class SocialTreeParallelWrapper(_Delegating, ParallelEnv):
+    """A social tree over a PettingZoo ParallelEnv (see the module docstring)."""
+
+    def __init__(self, env: ParallelEnv, tree: SocialTree | Mapping[str, Any] | str, *,
+                 deaths: str | DeathHook | None = None, reward_mode: str | None = None,
+                 agent_map: Mapping[str, str] | None = None, positions: PositionsAccessor | str | None = "auto",
+                 headings: PositionsAccessor | None = None) -> None:
+        self.env = env
+        self.core = _TreeCore(env, tree, deaths=deaths, reward_mode=reward_mode, agent_map=agent_map,
+                              positions=positions, headings=headings)
+        self.tree = self.core.tree
+        self.possible_agents = list(env.possible_agents)
+        self.agents: list[str] = []
+        self.metadata = dict(getattr(env, "metadata", {}) or {})
+        self.render_mode = getattr(env, "render_mode", None)
+        self._last_obs: dict[str, Any] = {}
+        self._env_ended: dict[str, str] = {}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         obs, infos = self.env.reset(seed=seed, options=options)
@@ -337,7 +344,7 @@ class SocialTreeParallelWrapper(ParallelEnv):
         return out_obs, out_rew, out_term, out_trunc, out_info
 
 
-class SocialTreeAECWrapper(AECEnv):
+class SocialTreeAECWrapper(_Delegating, AECEnv):
     """A social tree over a PettingZoo AECEnv (see the module docstring).
 
     Tree rewards are computed after every env step (one agent's move) and paid to every agent
@@ -359,35 +366,8 @@ class SocialTreeAECWrapper(AECEnv):
         self.agents = []
         self._ended_by_tree = False
 
-    @property
-    def unwrapped(self) -> Any:
-        return self.env.unwrapped
-
-    @property
-    def life(self):  # noqa: ANN201 - the tree's Life of the current episode
-        return self.core.life
-
-    @property
-    def episode_terms(self) -> dict[str, dict[str, float]]:
-        return self.core.episode_terms
-
-    def observation_space(self, agent: str) -> Any:
-        return self.env.observation_space(agent)
-
-    def action_space(self, agent: str) -> Any:
-        return self.env.action_space(agent)
-
     def observe(self, agent: str) -> Any:
         return self.env.observe(agent)
-
-    def state(self) -> np.ndarray:
-        return self.env.state()
-
-    def render(self) -> Any:
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         self.env.reset(seed=seed, options=options)
