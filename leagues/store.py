@@ -238,16 +238,20 @@ class PayoffStore:
                  json.dumps(hyperparameters or {}), elo, elo, time.time()))
             return int(cur.lastrowid)
 
-    def update_player(self, player_id: int, **fields: Any) -> None:
-        allowed = {"path", "step", "iteration", "hyperparameters", "role", "parent"}
+    def _update(self, table: str, key_column: str, key: Any, allowed: set[str], fields: dict[str, Any]) -> None:
+        """``UPDATE table SET fields WHERE key_column = key`` for whitelisted column names only."""
         bad = set(fields) - allowed
         if bad:
-            raise ValueError(f"cannot update player fields {sorted(bad)}")
+            raise ValueError(f"cannot update {table} fields {sorted(bad)}")
         if "hyperparameters" in fields:
             fields["hyperparameters"] = json.dumps(fields["hyperparameters"])
         with self.transaction():
             sets = ", ".join(f"{k} = ?" for k in fields)
-            self.db.execute(f"UPDATE players SET {sets} WHERE id = ?", (*fields.values(), player_id))
+            self.db.execute(f"UPDATE {table} SET {sets} WHERE {key_column} = ?", (*fields.values(), key))
+
+    def update_player(self, player_id: int, **fields: Any) -> None:
+        self._update("players", "id", player_id, {"path", "step", "iteration", "hyperparameters", "role", "parent"},
+                     fields)
 
     def players(self, kinds: Sequence[str] | None = None) -> list[PlayerRow]:
         """Players in creation order, optionally only of the given kinds."""
@@ -274,16 +278,9 @@ class PayoffStore:
                  parent, live_player))
 
     def update_agent(self, name: str, **fields: Any) -> None:
-        allowed = {"hyperparameters", "checkpoint", "checkpoint_iteration", "steps", "steps_at_snapshot",
-                   "steps_at_ready", "generation", "parent"}
-        bad = set(fields) - allowed
-        if bad:
-            raise ValueError(f"cannot update agent fields {sorted(bad)}")
-        if "hyperparameters" in fields:
-            fields["hyperparameters"] = json.dumps(fields["hyperparameters"])
-        with self.transaction():
-            sets = ", ".join(f"{k} = ?" for k in fields)
-            self.db.execute(f"UPDATE agents SET {sets} WHERE name = ?", (*fields.values(), name))
+        self._update("agents", "name", name, {"hyperparameters", "checkpoint", "checkpoint_iteration", "steps",
+                                              "steps_at_snapshot", "steps_at_ready", "generation", "parent"},
+                     fields)
 
     def agents(self) -> list[AgentRow]:
         rows = self.db.execute("SELECT * FROM agents ORDER BY position").fetchall()
