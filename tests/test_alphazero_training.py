@@ -152,6 +152,26 @@ def test_checkpoint_round_trip_and_resume_continue_identically(tmp_path):
     assert record["game"] == "tic_tac_toe" and record["network"]["channels"] == 8
 
 
+def test_init_from_warm_starts_the_weights_only_and_rejects_a_mismatched_model(tmp_path):
+    from arena.alphazero.trainer import AlphaZeroTrainer
+
+    config = AlphaZeroConfig.from_dict({**TINY, "game": "tic_tac_toe"})
+    a = AlphaZeroTrainer(config)
+    a.run_iteration()
+    a.save(tmp_path)
+    warm = AlphaZeroTrainer(config.replace(init_from=str(tmp_path / "latest.pt"), seed=7))
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, warm.model.state_dict()[k])
+    assert warm.iteration == 0 and len(warm.replay) == 0  # counters and buffer start fresh
+    with pytest.raises(ConfigError, match="init_from: .*network"):
+        AlphaZeroTrainer(config.replace(init_from=str(tmp_path / "latest.pt"), channels=16))
+    with pytest.raises(ConfigError, match="init_from: .*not for connect_four"):
+        AlphaZeroTrainer(AlphaZeroConfig.from_dict({**TINY, "game": "connect_four",
+                                                    "init_from": str(tmp_path / "latest.pt")}))
+    with pytest.raises(CheckpointError, match="does not exist"):
+        AlphaZeroTrainer(config.replace(init_from=str(tmp_path / "nope.pt")))
+
+
 def test_save_is_atomic_and_a_leftover_temp_file_is_harmless(tmp_path):
     path = tmp_path / "x.pt"
     save_atomic({"a": torch.ones(2)}, path)
@@ -302,20 +322,12 @@ def test_shipped_tic_tac_toe_model_never_loses_against_any_line():
     """Exhaustive: the shipped model plays both seats against every possible opponent move
     sequence (so also against every perfect minimax player) and never loses."""
     from arena import bots
-    from arena.alphazero.evaluate import losses_against_perfect_play
+    from arena.alphazero.evaluate import cached_bot_chooser, losses_against_perfect_play
 
     env = arena.make("tic_tac_toe")
     game = env.game
     bot = bots.make("az", env, seed=0, playouts=64)
-    cache: dict[bytes, int] = {}
-
-    def choose(state) -> int:
-        key = state.board.tobytes()
-        if key not in cache:
-            bot.reset()
-            obs = game.observation(state, int(state.to_play[0]))[0]
-            cache[key] = bot.act(obs, game.legal_mask(state)[0].astype(np.int8))
-        return cache[key]
+    choose = cached_bot_chooser(bot, game)
 
     losses, lines = losses_against_perfect_play(game, choose)
     assert lines > 100 and losses == 0

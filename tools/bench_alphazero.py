@@ -139,21 +139,13 @@ def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device
 def strength(games: int, playouts: int | None, mcts_playouts: list[int]) -> list[dict]:
     from arena import bots
     from arena.alphazero.bot import PRETRAINED_DIR, default_checkpoint_name
-    from arena.alphazero.evaluate import losses_against_perfect_play, play_bot_match
+    from arena.alphazero.evaluate import cached_bot_chooser, losses_against_perfect_play, play_bot_match
 
     rows = []
     env = arena.make("tic_tac_toe")
     game = env.game
     bot = bots.make("az", env, seed=0, playouts=playouts)
-    cache: dict[bytes, int] = {}
-
-    def choose(state) -> int:
-        key = state.board.tobytes()
-        if key not in cache:
-            bot.reset()
-            obs = game.observation(state, int(state.to_play[0]))[0]
-            cache[key] = bot.act(obs, game.legal_mask(state)[0].astype(np.int8))
-        return cache[key]
+    choose = cached_bot_chooser(bot, game)
 
     t = time.perf_counter()
     lost, lines = losses_against_perfect_play(game, choose)

@@ -75,6 +75,7 @@ class AlphaZeroConfig:
     seed: int = 0  # RNG seed for numpy, torch and self-play
     threads: int = 0  # torch CPU threads (0: torch default)
     snapshot_every: int = 10  # keep OUT/iter_NNNN.pt every this many iterations (0: never)
+    init_from: str = ""  # warm start: initial weights from this model file or checkpoint ("": random init)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -133,6 +133,22 @@ class PerfectBot:
         pass
 
 
+def cached_bot_chooser(bot: Any, game: Any) -> Callable[[Any], int]:
+    """A ``choose(state) -> action`` for :func:`losses_against_perfect_play` that asks ``bot`` (fresh
+    search each time) once per distinct board and remembers its answer."""
+    cache: dict[bytes, int] = {}
+
+    def choose(state: Any) -> int:
+        key = state.board.tobytes()
+        if key not in cache:
+            bot.reset()
+            obs = game.observation(state, int(state.to_play[0]))[0]
+            cache[key] = bot.act(obs, game.legal_mask(state)[0].astype(np.int8))
+        return cache[key]
+
+    return choose
+
+
 def losses_against_perfect_play(game: Any, choose: Callable[[Any], int]) -> tuple[int, int]:
     """Exhaustively check a deterministic player ``choose(state) -> action`` against EVERY line
     of the opponent, on both sides: returns ``(games_lost, lines_checked)``.

@@ -36,11 +36,12 @@ import arena
 from arena.alphazero.checkpoint import (
     TRAINING_FORMAT,
     CheckpointError,
+    load_model_record,
     load_safely,
     model_record,
     save_atomic,
 )
-from arena.alphazero.config import AlphaZeroConfig
+from arena.alphazero.config import AlphaZeroConfig, ConfigError
 from arena.alphazero.evaluate import MatchScore, elo_difference, play_bot_match, play_network_match
 from arena.alphazero.network import (
     NUM_PLANES,
@@ -67,6 +68,8 @@ class AlphaZeroTrainer:
         random.seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.model = self._new_network()
+        if config.init_from:
+            self._warm_start(config.init_from)
         # The player that generates self-play data: a frozen copy in gating mode, else the model.
         self.best_model = copy.deepcopy(self.model) if config.mode == "gating" else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
@@ -90,6 +93,21 @@ class AlphaZeroTrainer:
     def _new_network(self) -> torch.nn.Module:
         c = self.config
         return build_network(self.game, c.blocks, c.channels, c.value_hidden).to(self.device)
+
+    def _warm_start(self, path: str) -> None:
+        """Load initial weights from an Arena model file (or a training checkpoint's current model).
+
+        Only the weights: optimiser, replay buffer and counters start fresh (use ``--resume`` to
+        continue a run as it was)."""
+        record = load_model_record(path)
+        c = self.config
+        if record["game"] != c.game or dict(record.get("game_kwargs", {})) != dict(c.game_kwargs):
+            raise ConfigError(f"init_from: {path} is a model for {record['game']} {record.get('game_kwargs', {})}, "
+                              f"not for {c.game} {c.game_kwargs}")
+        if dict(record["network"]) != self.network_shape:
+            raise ConfigError(f"init_from: {path} has network {record['network']}, but the config asks for "
+                              f"{self.network_shape}; set blocks/channels/value_hidden to match")
+        self.model.load_state_dict(record["model"])
 
     def search_params(self, simulations: int | None = None) -> SearchParams:
         c = self.config
