@@ -37,7 +37,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
       echo "bootstrap: no GPU: installing the CPU build of torch $TORCH_VERSION from /opt/wheels" >&2
       python -m pip install -q --find-links /opt/wheels "torch==$TORCH_VERSION" 2>&1 \
         | grep -vE "^WARNING: Location .* is ignored" || true
-      python -c 'import torch' || { echo "bootstrap: torch install failed" >&2; exit 1; }
+      python -W ignore -c 'import torch' || { echo "bootstrap: torch install failed" >&2; exit 1; }
     else
       echo "bootstrap: no GPU: installing the CPU build of torch" >&2
       python -m pip install -q "torch>=2.2,<3" --index-url https://download.pytorch.org/whl/cpu
