@@ -6,8 +6,9 @@ Torch and the algorithm are imported inside :func:`run`, so ``arena --help`` sta
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from arena.config_input import key_values, read_yaml_mapping
 
 EXAMPLES = """examples:
   arena train maddpg mpe2.simple_spread_v3 --episodes 25000 --out runs/spread
@@ -46,36 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _key_values(items: list[str], what: str) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{what} '{item}' must look like KEY=VALUE")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = value
-    return out
-
-
-def _read_yaml(path: str) -> dict[str, Any]:
-    import yaml
-
-    file = Path(path)
-    if not file.is_file():
-        raise ValueError(f"config file '{path}' does not exist")
-    try:
-        data = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"config file '{path}' is not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"config file '{path}' must hold a mapping of config keys, e.g. 'lr_actor: 0.01'")
-    return data
-
-
 def run(args: argparse.Namespace) -> int:
     from arena.env.registry import spec
 
@@ -85,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {}
     if args.config:
-        overrides.update(_read_yaml(args.config))
-    overrides.update(_key_values(args.overrides, "--set"))
-    env_args = _key_values(args.env_args, "--env-arg")
+        overrides.update(read_yaml_mapping(args.config, "lr_actor: 0.01"))
+    overrides.update(key_values(args.overrides, "--set"))
+    env_args = key_values(args.env_args, "--env-arg")
     if env_args:
         overrides["env_kwargs"] = {**dict(overrides.get("env_kwargs") or {}), **env_args}
     runtime = {k: v for k, v in (("seed", args.seed), ("device", args.device), ("num_envs", args.num_envs))

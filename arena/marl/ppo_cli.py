@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from arena.config_input import key_values, read_yaml_mapping
+
 EXAMPLES = """examples:
   arena train ppo Soccer-2T2P --steps 2000000 --out runs/soccer
   arena train ppo Soccer-2T2P --steps 4000000 --out runs/soccer --resume
@@ -48,36 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _key_values(items: list[str], what: str) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{what} '{item}' must look like KEY=VALUE")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = value
-    return out
-
-
-def _read_yaml(path: str) -> dict[str, Any]:
-    import yaml
-
-    file = Path(path)
-    if not file.is_file():
-        raise ValueError(f"config file '{path}' does not exist")
-    try:
-        data = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"config file '{path}' is not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"config file '{path}' must hold a mapping of config keys, e.g. 'lr: 0.0003'")
-    return data
-
-
 def _atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
@@ -102,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     out = Path(args.out)
     checkpoint = out / "checkpoint.pt"
-    env_args = _key_values(args.env_args, "--env-arg")
+    env_args = key_values(args.env_args, "--env-arg")
     if args.resume:
         if args.overrides or args.config or env_args:
             raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg")
@@ -119,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{out} already holds a run; add --resume to continue it or pick another --out")
         values: dict[str, Any] = {}
         if args.config:
-            values.update(_read_yaml(args.config))
-        values.update(_key_values(args.overrides, "--set"))
+            values.update(read_yaml_mapping(args.config, "lr: 0.0003"))
+        values.update(key_values(args.overrides, "--set"))
         config = PPOConfig.from_dict(values)
         arena.make(args.game, **env_args).close()  # a bad env argument fails before any training
         learner = PPOLearner(config)
