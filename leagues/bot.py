@@ -47,7 +47,10 @@ def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -
     finally:
         store.close()
     game_name = getattr(getattr(env, "metadata", {}), "get", lambda *_: None)("name")
-    if recipe.get("game") and game_name and not str(game_name).startswith(recipe["game"]):
+    # A recipe may name a game by module path (mpe2.simple_tag_v3); envs name themselves simple_tag_v3.
+    recipe_game = str(recipe.get("game") or "")
+    if recipe_game and game_name and not any(str(game_name).startswith(g)
+                                             for g in (recipe_game, recipe_game.rsplit(".", 1)[-1])):
         raise BotSpecError(f"league {directory} plays {recipe['game']}, not {game_name}")
     spec = PlayerSpec(player.id, player.name, spec=player.spec) if player.spec else \
         PlayerSpec(player.id, player.name, path=player.path)

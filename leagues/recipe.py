@@ -178,6 +178,7 @@ def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
             problems.append(f"{where}: {message}")
         raise RecipeError(f"{source}: " + "; ".join(problems)) from None
     _check_game_and_bots(recipe, source)
+    _check_learner_configs(recipe, source)
     return recipe
 
 
@@ -197,6 +198,18 @@ def _check_game_and_bots(recipe: Recipe, source: str) -> None:
             except ValueError as exc:
                 raise RecipeError(f"{source}: {field}[{i}].bot: {exc}") from None
     env.close()
+
+
+def _check_learner_configs(recipe: Recipe, source: str) -> None:
+    """Every agent's ``config`` must build its learner, so a bad field stops the run before the
+    league directory is created."""
+    from leagues.learners import league_config, make_learner
+
+    for i, agent in enumerate(recipe.agents):
+        try:
+            make_learner(agent.learner, league_config(agent.learner, agent.config, recipe.game, recipe.game_kwargs))
+        except ValueError as exc:
+            raise RecipeError(f"{source}: agents[{i}].config: {exc}") from None
 
 
 def load_recipe(path: str | Path) -> Recipe:

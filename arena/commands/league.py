@@ -71,10 +71,23 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console(width=None if Console().is_terminal else 120)
     console.print(ratings_table(rows, title=f"{recipe.name}: ratings after {recipe.iterations} iterations"))
     share = timings.overhead / max(timings.wall, 1e-9)
-    console.print(f"league directory: {out}   (arena league report {out}; arena play {recipe.game} "
-                  f"--opponent league:{out})")
+    hint = f"arena league report {out}"
+    if _board_game(recipe.game, recipe.game_kwargs):
+        hint += f"; arena play {recipe.game} --opponent league:{out}"
+    console.print(f"league directory: {out}   ({hint})")
     console.print(f"wall {timings.wall:.1f}s, league overhead {share:.2%}")
     return 0
+
+
+def _board_game(name: str, kwargs: dict) -> bool:
+    """Whether ``arena play`` (turn-based board games) can play this league's game."""
+    import arena
+
+    try:
+        env = arena.make(name, **kwargs)
+    except Exception:  # the league already ran on it; be quiet here
+        return False
+    return hasattr(env, "agent_iter") and hasattr(env, "game") and hasattr(env.game, "board_shape")
 
 
 def status_command(args: argparse.Namespace) -> int:

@@ -23,8 +23,9 @@ Read top to bottom:
 
 A run directory holds ``config.json`` (this config plus the env name and kwargs),
 ``checkpoint.pt`` (state dicts only; loaded with ``weights_only=True``), ``returns.npy`` (every
-training episode's per-agent return, ``[episodes, N]``), ``buffer.npz`` when ``save_buffer`` is
-on, and ``tb/`` (TensorBoard scalars).
+training episode's per-agent return, ``[episodes, N]``), ``metrics.json`` (episodes, transitions,
+updates and training wall time, cumulative over resumes, at every checkpoint), ``buffer.npz`` when
+``save_buffer`` is on, and ``tb/`` (TensorBoard scalars).
 """
 
 from __future__ import annotations
@@ -406,6 +407,41 @@ def noise_std(config: MADDPGConfig, episode: int) -> float:
     return config.noise_std_start + frac * (config.noise_std_end - config.noise_std_start)
 
 
+def ou_processes(config: MADDPGConfig, agents: Sequence[AgentSpace], rng: np.random.Generator) -> dict[int, OUNoise]:
+    """One Ornstein-Uhlenbeck process ``[num_envs, act_dim]`` per continuous agent when ``noise='ou'``."""
+    if config.noise != "ou":
+        return {}
+    return {i: OUNoise((config.num_envs, a.act_dim), rng) for i, a in enumerate(agents) if not a.discrete}
+
+
+def exploration_noise(config: MADDPGConfig, agents: Sequence[AgentSpace], std: float, rng: np.random.Generator,
+                      ou: Mapping[int, OUNoise]) -> list[np.ndarray]:
+    """Per agent ``[num_envs, act_dim]`` noise of scale ``std`` for continuous agents (zeros for discrete ones)."""
+    noise = [np.zeros((config.num_envs, a.act_dim), np.float32) for a in agents]
+    for i, agent in enumerate(agents):
+        if not agent.discrete:
+            noise[i] = ou[i].sample(std) if i in ou else std * rng.standard_normal(noise[i].shape).astype(np.float32)
+    return noise
+
+
+def scheduled_updates(learner: MADDPG, buffer: ReplayBuffer, config: MADDPGConfig, rng: np.random.Generator,
+                      since_update: int, added: int) -> tuple[int, list[dict[str, float]]]:
+    """Count ``added`` new transitions and run the updates that fell due: one (x ``gradient_steps``)
+    per ``update_every`` transitions once the buffer holds ``max(learning_starts, batch_size)``.
+
+    Returns the new ``since_update`` counter and the losses of the updates run.
+    """
+    since_update += added
+    if buffer.size < max(config.learning_starts, config.batch_size):
+        since_update %= config.update_every
+    losses = []
+    while since_update >= config.update_every:
+        since_update -= config.update_every
+        for _ in range(config.gradient_steps):
+            losses.append(learner.update(buffer.sample(config.batch_size, rng, learner.device)))
+    return since_update, losses
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
@@ -442,6 +478,14 @@ def load_config(run_dir: Path) -> tuple[str, MADDPGConfig]:
     if payload.get("algorithm") != "maddpg":
         raise ValueError(f"{path} is not a MADDPG run (algorithm={payload.get('algorithm')!r})")
     return payload["env"], config_with(MADDPGConfig(), payload["config"])
+
+
+def read_metrics(run_dir: str | Path) -> dict[str, Any]:
+    """``metrics.json`` of a run written by :func:`train`: ``episodes``, ``transitions``, ``updates``,
+    ``wall_seconds`` (training wall time, cumulative over resumes) and ``checkpoints`` (the same
+    counters at every checkpoint); ``{}`` for a run that has none (written before it existed)."""
+    path = Path(run_dir) / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
@@ -495,6 +539,8 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
     buffer = ReplayBuffer(config.buffer_size, agents)
     episode, transitions, updates, since_update, env_resets = 0, 0, 0, 0, 0
     returns: list[np.ndarray] = []
+    wall_before = 0.0  # training seconds of earlier calls (a resumed run), up to its checkpoint
+    metrics_history: list[dict[str, float]] = []
     if resume:
         state = _load_checkpoint(checkpoint_path)
         learner.load_full_state_dict(state["learner"])
@@ -503,6 +549,8 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         rng.bit_generator.state = json.loads(state["rng_numpy"])
         torch.set_rng_state(state["rng_torch"])
         returns = list(np.load(run_dir / "returns.npy", allow_pickle=False)[:episode])
+        wall_before = float(state.get("wall_seconds", 0.0))
+        metrics_history = [row for row in read_metrics(run_dir).get("checkpoints", []) if row["episode"] <= episode]
         if (run_dir / "buffer.npz").exists():
             with np.load(run_dir / "buffer.npz", allow_pickle=False) as saved:
                 buffer.load_state_dict({k: saved[k] for k in saved.files})
@@ -510,10 +558,17 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
     save_config(run_dir, env_name, config)
 
     def save_checkpoint() -> None:
+        wall = wall_before + time.perf_counter() - start
         state = {"format": CHECKPOINT_FORMAT, "episode": episode, "transitions": transitions, "updates": updates,
                  "since_update": since_update, "env_resets": pool.resets, "agents": names,
                  "learner": learner.full_state_dict(), "rng_numpy": json.dumps(rng.bit_generator.state),
-                 "rng_torch": torch.get_rng_state()}
+                 "rng_torch": torch.get_rng_state(), "wall_seconds": wall}
+        if metrics_history and metrics_history[-1]["episode"] == episode:
+            metrics_history.pop()  # saved again at the same episode (the end of a run): keep the latest
+        metrics_history.append({"episode": episode, "transitions": transitions, "updates": updates,
+                                "wall_seconds": round(wall, 3)})
+        metrics = {"episodes": episode, "transitions": transitions, "updates": updates, "wall_seconds": wall,
+                   "checkpoints": metrics_history}
         def write_returns(path: Path) -> None:
             with open(path, "wb") as file:  # a file object, so numpy does not append ".npy" to the temp name
                 np.save(file, np.asarray(returns).reshape(-1, len(names)))
@@ -526,10 +581,10 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         if config.save_buffer:
             _atomic_write(run_dir / "buffer.npz", write_buffer)
         _atomic_write(checkpoint_path, lambda p: torch.save(state, p))
+        _atomic_write(run_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics) + "\n"))
 
     pool = EnvPool(make_env, config.num_envs, agents, seed=config.seed * 1_000_003, resets=env_resets)
-    continuous = [i for i, a in enumerate(agents) if not a.discrete]
-    ou = {i: OUNoise((config.num_envs, agents[i].act_dim), rng) for i in continuous} if config.noise == "ou" else {}
+    ou = ou_processes(config, agents, rng)
 
     writer = None
     if config.tensorboard:
@@ -543,9 +598,7 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         while episode < episodes:
             # -- act in every env copy and store the joint transitions --
             std = noise_std(config, episode)
-            noise = [np.zeros((config.num_envs, a.act_dim), np.float32) for a in agents]
-            for i in continuous:
-                noise[i] = ou[i].sample(std) if i in ou else std * rng.standard_normal(noise[i].shape).astype(np.float32)
+            noise = exploration_noise(config, agents, std, rng, ou)
             obs = [o.copy() for o in pool.obs]
             actions = learner.act(obs, explore=True, noise=noise)
             next_obs, rew, terminated, active, finished = pool.step(actions)
@@ -556,14 +609,9 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
                     process.reset(int(k))
 
             # -- learn: one update (x gradient_steps) per update_every transitions --
-            since_update += config.num_envs
-            if buffer.size < max(config.learning_starts, config.batch_size):
-                since_update %= config.update_every
-            while since_update >= config.update_every:
-                since_update -= config.update_every
-                for _ in range(config.gradient_steps):
-                    losses.append(learner.update(buffer.sample(config.batch_size, rng, device)))
-                    updates += 1
+            since_update, new_losses = scheduled_updates(learner, buffer, config, rng, since_update, config.num_envs)
+            losses += new_losses
+            updates += len(new_losses)
 
             # -- bookkeeping for finished episodes --
             for ret in finished:

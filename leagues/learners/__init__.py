@@ -4,7 +4,9 @@
   REINFORCE (matrix-like games, tests);
 * ``alphazero`` -- :class:`arena.alphazero.learner.AlphaZeroLearner` (board games);
 * ``ppo`` -- :class:`arena.marl.ppo.PPOLearner` (simultaneous-move games: rock-paper-scissors,
-  mpe2, the 2-D games).
+  mpe2, the 2-D games);
+* ``maddpg`` -- :class:`arena.marl.maddpg_learner.MADDPGLearner` (simultaneous-move ParallelEnvs
+  with Box observations: mpe2, e.g. ``simple_tag_v3`` predators vs prey).
 
 Checkpoints name their learner kind; :func:`make_learner` is the only way a checkpoint turns
 back into code, so a checkpoint can never ask to import an arbitrary module.
@@ -47,10 +49,21 @@ def _ppo(config: dict[str, Any]) -> Learner:
     return make_ppo_learner(config)
 
 
+def _maddpg(config: dict[str, Any]) -> Learner:
+    """MADDPG for simultaneous-move games (:mod:`arena.marl.maddpg_learner`); ``config`` holds
+    ``MADDPGConfig`` fields (``critic_scope`` defaults to ``team``) and ``side_choice``."""
+    try:
+        from arena.marl.maddpg_learner import make_maddpg_learner
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the maddpg learner is not available in this install ({exc})") from None
+    return make_maddpg_learner(config)
+
+
 LEARNERS: dict[str, Callable[[dict[str, Any]], Learner]] = {
     "softmax": _softmax,
     "alphazero": _alphazero,
     "ppo": _ppo,
+    "maddpg": _maddpg,
 }
 
 
