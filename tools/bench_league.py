@@ -1,8 +1,11 @@
-"""League benchmarks: Nash averaging on rock-paper-scissors, and league overhead on a recipe.
+"""League benchmarks: Nash averaging on rock-paper-scissors, league overhead on a recipe, and a
+league's main agent against pure self-play with equal compute.
 
     python tools/bench_league.py nash                 # cyclic game: Nash mixture vs the true equilibrium (5 seeds)
     python tools/bench_league.py overhead             # the demo recipe: where the wall time goes
     python tools/bench_league.py overhead --recipe leagues/recipes/rps_pfsp.yaml --iterations 20
+    python tools/bench_league.py selfplay             # Sumo-2T1P: league main agents vs self-play (4 seeds)
+    python tools/bench_league.py selfplay --steps 16384 --seeds 0 --games 100 --json
     python tools/bench_league.py nash --json
 
 ``nash`` runs the ``rps_pfsp`` league once per seed, takes the payoff matrix over its players from the store
@@ -13,26 +16,52 @@ mixture over the league's players, and the last learner alone.
 
 ``overhead`` runs a recipe and reports league overhead (matchmaking + payoff store + ratings) as
 a share of wall time, next to learning and game time measured in the same run.
+
+``selfplay`` trains four PPO agents per seed on a two-seat game (``Sumo-2T1P`` by default), each
+with the same budget of learner environment steps (``--steps``, summed over all learners of an
+arm -- exploiters count against their league), then plays them head to head:
+
+* ``pfsp``       -- ``leagues/recipes/bench_sumo_pfsp.yaml``: a main agent alone with AlphaStar's
+                    main-agent matchmaking (PFSP-hard over a random member and its snapshots +
+                    self-play); all ``--steps`` are its own;
+* ``alphastar``  -- ``leagues/recipes/bench_sumo_alphastar.yaml``: main agent + main exploiter +
+                    league exploiter; the main agent gets half of ``--steps``, each exploiter a quarter;
+* ``selfplay``   -- ``leagues/recipes/bench_sumo_selfplay.yaml``: pure self-play through the same
+                    league machinery (principle ``recent``: trains against a frozen copy of its
+                    latest checkpoint, refreshed every iteration);
+* ``selfplay-both`` -- PPO's own self-play path (``learn`` with no opponents): one network plays
+                    both seats of every game and learns from both, same config and chunking.
+
+Every league main agent plays every self-play agent ``--games`` games (seats alternate), and every
+agent plays a uniform random player ``--random-games`` games; a game scores 1 / 0.5 / 0 for a win /
+draw / loss, and the 95% interval is the normal approximation over per-game scores; over several
+seeds the tool also prints the mean of the seed scores with a Student-t interval over seeds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from leagues.player import load_learner  # noqa: E402
+import arena  # noqa: E402
+from leagues.executor import MatchTask, SerialExecutor  # noqa: E402
+from leagues.learners import make_learner  # noqa: E402
+from leagues.player import PlayerSpec, load_learner, save_checkpoint  # noqa: E402
 from leagues.ratings import antisymmetric_payoff, nash_averaging, totals_from_games  # noqa: E402
-from leagues.recipe import load_recipe  # noqa: E402
+from leagues.recipe import AgentRecipe, Recipe, load_recipe, parse_recipe  # noqa: E402
 from leagues.runner import League  # noqa: E402
+from leagues.store import outcome_of  # noqa: E402
 
 RPS_PAYOFF = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])  # row player's payoff
 
@@ -124,17 +153,259 @@ def bench_overhead(args: argparse.Namespace) -> dict:
     return result
 
 
+# ---------------------------------------------------------------------------------------------- selfplay
+SELFPLAY_RECIPES = {"alphastar": "bench_sumo_alphastar.yaml", "pfsp": "bench_sumo_pfsp.yaml",
+                    "selfplay": "bench_sumo_selfplay.yaml"}  # the first needs the largest --steps multiple
+LEAGUE_ARMS = ("pfsp", "alphastar")  # arms whose first agent is a league main agent
+SELFPLAY_ARMS = ("selfplay", "selfplay-both")  # pure self-play baselines
+ARMS = LEAGUE_ARMS + SELFPLAY_ARMS
+ARM_LABELS = {
+    "pfsp": "league main, PFSP + self-play (no exploiters)",
+    "alphastar": "league main + main exploiter + league exploiter",
+    "selfplay": "self-play vs latest checkpoint (league, recent)",
+    "selfplay-both": "self-play, PPO plays and learns both seats",
+}
+
+
+def selfplay_recipe(arm: str, *, game: str, seed: int, steps: int, chunk: int | None) -> Recipe:
+    """The benchmark recipe of ``arm`` with ``steps`` learner env steps in total over its agents.
+
+    ``chunk`` rescales the recipe's step settings (steps per iteration, snapshot rules) so its first
+    agent trains ``chunk`` steps per iteration (default: the recipe's own, 4096).
+    """
+    recipe = load_recipe(ROOT / "leagues/recipes" / SELFPLAY_RECIPES[arm])
+    base = recipe.agents[0].steps_per_iteration
+    chunk = chunk or base
+
+    def scaled(value: int, what: str) -> int:
+        if value * chunk % base:
+            raise ValueError(f"--chunk {chunk}: {what} {value} x {chunk} / {base} is not a whole number of steps")
+        return value * chunk // base
+
+    agents = []
+    for a in recipe.agents:
+        snapshot = a.snapshot.model_copy(update={"max_steps": max(1, scaled(a.snapshot.max_steps, "snapshot.max_steps")),
+                                                 "min_steps": scaled(a.snapshot.min_steps, "snapshot.min_steps")})
+        agents.append(a.model_copy(update={"steps_per_iteration": scaled(a.steps_per_iteration, "steps_per_iteration"),
+                                           "snapshot": snapshot}))
+    per_iteration = sum(a.steps_per_iteration * a.copies for a in agents)
+    if steps < per_iteration or steps % per_iteration:
+        raise ValueError(f"--steps {steps}: must be a positive multiple of {per_iteration}, the learner steps of one "
+                         f"iteration of {recipe.name} (with --chunk {chunk})")
+    data = recipe.model_dump(mode="json")
+    data.update(game=game, seed=seed, iterations=steps // per_iteration,
+                agents=[AgentRecipe.model_validate(a.model_dump()).model_dump(mode="json") for a in agents])
+    return parse_recipe(data, source=f"{recipe.name} ({game}, seed {seed})")
+
+
+def _train_league(recipe: Recipe, out: Path, workers: int | None) -> dict[str, Any]:
+    """Run one league; its first agent is the agent compared (the main agent, or the self-play one)."""
+    league = League(recipe, out, workers=workers, live_display=False)
+    timings = league.run()
+    store = league.store
+    agents = store.agents()
+    compared = next(a for a in agents if a.position == 0)
+    result = {
+        "recipe": recipe.name, "iterations": recipe.iterations, "agent": compared.name,
+        "steps_per_iteration": recipe.agents[0].steps_per_iteration, "agent_steps": compared.steps, "learner_steps": {a.name: a.steps for a in agents},
+        "total_steps": sum(a.steps for a in agents), "learn_seconds": timings.learn, "wall_seconds": timings.wall,
+        "league_games": store.count_games(), "snapshots": len(store.players(["snapshot"])),
+        "checkpoint": compared.checkpoint,
+    }
+    league.close()
+    return result
+
+
+def _train_both_seats(recipe: Recipe, out: Path) -> dict[str, Any]:
+    """PPO's own self-play: the self-play recipe's agent, learning with no opponents (it plays and
+    learns every seat), in the same chunks of steps."""
+    agent = recipe.agents[0]
+    config = dict(agent.config)
+    config.setdefault("seed", recipe.seed * 1000)  # the seed the league gives its first agent
+    learner = make_learner(agent.learner, config)
+
+    def make_env() -> Any:
+        return arena.make(recipe.game, **recipe.game_kwargs)
+
+    start = time.perf_counter()
+    for _ in range(recipe.iterations):
+        learner.learn(make_env, [], agent.steps_per_iteration)
+    learn_seconds = time.perf_counter() - start
+    path = out / "selfplay-both.pt"
+    save_checkpoint(path, agent.learner, config, learner)
+    steps = recipe.iterations * agent.steps_per_iteration
+    return {"recipe": "ppo learn(opponents=[])", "iterations": recipe.iterations, "agent": "selfplay-both",
+            "steps_per_iteration": agent.steps_per_iteration, "agent_steps": steps, "learner_steps": {"selfplay-both": steps}, "total_steps": steps,
+            "learn_seconds": learn_seconds, "wall_seconds": time.perf_counter() - start, "league_games": 0,
+            "snapshots": 0, "checkpoint": str(path)}
+
+
+def score_summary(scores: list[float]) -> dict[str, Any]:
+    """Win/draw/loss counts and the mean score with a 95% normal-approximation interval."""
+    x = np.asarray(scores, dtype=np.float64)
+    n = int(x.size)
+    if n < 2:
+        raise ValueError(f"a score and its interval need at least 2 games, got {n}")
+    mean = float(x.mean())
+    half = 1.96 * float(x.std(ddof=1)) / math.sqrt(n)
+    return {"games": n, "wins": int((x == 1.0).sum()), "draws": int((x == 0.5).sum()), "losses": int((x == 0.0).sum()),
+            "score": mean, "ci_low": max(0.0, mean - half), "ci_high": min(1.0, mean + half)}
+
+
+def seed_summary(seed_scores: list[float]) -> dict[str, Any]:
+    """Mean of per-seed scores and its 95% Student-t interval over seeds (None with one seed): the
+    spread between training runs, which the per-game interval of the pooled games leaves out."""
+    from scipy import stats
+
+    x = np.asarray(seed_scores, dtype=np.float64)
+    out: dict[str, Any] = {"seed_scores": [float(v) for v in x], "seed_mean": float(x.mean()),
+                           "seed_ci_low": None, "seed_ci_high": None}
+    if x.size > 1:
+        half = float(stats.t.ppf(0.975, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+        out.update(seed_ci_low=max(0.0, float(x.mean()) - half), seed_ci_high=min(1.0, float(x.mean()) + half))
+    return out
+
+
+def _play(executor: SerialExecutor, a: PlayerSpec, b: PlayerSpec, games: int, seed: int, recipe: Recipe) -> list[float]:
+    """``games`` games of ``a`` against ``b`` (seats alternate); ``a``'s score in each."""
+    task = MatchTask(f"{a.name}/{b.name}", recipe.game, dict(recipe.game_kwargs), (a, b), games, seed, 0)
+    scores = []
+    for results in executor.run([task]):
+        for r in results:
+            outcome = outcome_of(r.scores)
+            scores.append(outcome if r.seats[0] == a.id else 1.0 - outcome)
+    return scores
+
+
+def selfplay_once(args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """Train the four arms for one seed and play the head-to-head and reference games."""
+    recipes = {arm: selfplay_recipe(arm, game=args.game, seed=seed, steps=args.steps, chunk=args.chunk)
+               for arm in SELFPLAY_RECIPES}
+    with tempfile.TemporaryDirectory() as tmp:
+        arms: dict[str, dict[str, Any]] = {}
+        for arm in ("pfsp", "alphastar", "selfplay"):
+            arms[arm] = _train_league(recipes[arm], Path(tmp) / arm, args.workers)
+        arms["selfplay-both"] = _train_both_seats(recipes["selfplay"], Path(tmp))
+        players = {arm: PlayerSpec(i, arm, path=arms[arm]["checkpoint"]) for i, arm in enumerate(ARMS)}
+        random_player = PlayerSpec(len(ARMS), "random", spec="random")
+        executor = SerialExecutor()
+        head_to_head: list[dict[str, Any]] = []
+        start = time.perf_counter()
+        for i, league_arm in enumerate(LEAGUE_ARMS):
+            for j, selfplay_arm in enumerate(SELFPLAY_ARMS):
+                scores = _play(executor, players[league_arm], players[selfplay_arm], args.games,
+                               seed * 1_000_003 + 10_000 * (2 * i + j), recipes["selfplay"])
+                head_to_head.append({"league": league_arm, "selfplay": selfplay_arm, **score_summary(scores),
+                                     "scores": scores})
+        vs_random: dict[str, dict[str, Any]] = {}
+        for k, arm in enumerate(ARMS):
+            scores = _play(executor, players[arm], random_player, args.random_games,
+                           seed * 1_000_003 + 500_000 + 10_000 * k, recipes["selfplay"])
+            vs_random[arm] = {**score_summary(scores), "scores": scores}
+        executor.close()
+        eval_seconds = time.perf_counter() - start
+    for arm in arms.values():
+        del arm["checkpoint"]
+    return {"seed": seed, "arms": arms, "head_to_head": head_to_head, "vs_random": vs_random,
+            "eval_seconds": eval_seconds}
+
+
+def bench_selfplay(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    runs = [selfplay_once(args, seed) for seed in args.seeds]
+    pooled_h2h = []
+    for league_arm in LEAGUE_ARMS:
+        for selfplay_arm in SELFPLAY_ARMS:
+            rows = [h for r in runs for h in r["head_to_head"] if (h["league"], h["selfplay"]) == (league_arm, selfplay_arm)]
+            pooled_h2h.append({"league": league_arm, "selfplay": selfplay_arm,
+                               **score_summary([s for h in rows for s in h["scores"]]),
+                               **seed_summary([h["score"] for h in rows])})
+    pooled_random = {arm: {**score_summary([s for r in runs for s in r["vs_random"][arm]["scores"]]),
+                           **seed_summary([r["vs_random"][arm]["score"] for r in runs])} for arm in ARMS}
+    for r in runs:  # per-game scores are only needed for pooling
+        for h in r["head_to_head"]:
+            del h["scores"]
+        for v in r["vs_random"].values():
+            del v["scores"]
+    result = {"game": args.game, "steps": args.steps, "chunk": runs[0]["arms"]["selfplay"]["steps_per_iteration"],
+              "seeds": list(args.seeds),
+              "games": args.games, "random_games": args.random_games, "threads": args.threads,
+              "equal_compute": "every arm trains the same number of learner environment steps (--steps), summed "
+                               "over all learners of the arm; league matchmaking/evaluation games are not training",
+              "runs": runs, "pooled": {"head_to_head": pooled_h2h, "vs_random": pooled_random},
+              "wall_seconds": time.perf_counter() - start}
+    if args.json:
+        print(json.dumps(result))
+        return result
+    print(f"{args.game}: {args.steps:,} learner env steps per arm (all learners of an arm together), "
+          f"seeds {' '.join(map(str, args.seeds))}, torch threads {args.threads}")
+    print("\ntraining")
+    print(f"{'seed':>4}  {'arm':<14}{'compared agent steps':>22}{'arm steps':>11}{'learn s':>9}{'wall s':>8}"
+          f"{'league games':>14}  what")
+    for r in runs:
+        for arm in ARMS:
+            a = r["arms"][arm]
+            print(f"{r['seed']:>4}  {arm:<14}{a['agent_steps']:>22,}{a['total_steps']:>11,}{a['learn_seconds']:>9.1f}"
+                  f"{a['wall_seconds']:>8.1f}{a['league_games']:>14,}  {ARM_LABELS[arm]}")
+    print(f"\nhead to head: the league main agent's score (win 1, draw 1/2, loss 0), {args.games} games per pair "
+          "and seed, seats alternating; 95% CI")
+    print(f"{'seed':>4}  {'league main':<12}{'self-play':<15}{'W':>5}{'D':>5}{'L':>5}{'score':>8}  95% CI")
+    for r in runs:
+        for h in r["head_to_head"]:
+            print(f"{r['seed']:>4}  {h['league']:<12}{h['selfplay']:<15}{h['wins']:>5}{h['draws']:>5}{h['losses']:>5}"
+                  f"{h['score']:>8.3f}  [{h['ci_low']:.3f}, {h['ci_high']:.3f}]")
+    print("\nover all seeds: pooled games (95% CI over games) and the mean of the seed scores (95% Student-t "
+          "interval over seeds: the run-to-run spread)")
+    print(f"{'league main':<12}{'self-play':<15}{'games':>6}{'W':>6}{'D':>6}{'L':>6}{'score':>8}  {'95% CI (games)':<17}"
+          f"{'seed mean':>9}  95% CI (seeds)")
+    for h in pooled_h2h:
+        games_ci = f"[{h['ci_low']:.3f}, {h['ci_high']:.3f}]"
+        seeds_ci = "-" if h["seed_ci_low"] is None else f"[{h['seed_ci_low']:.3f}, {h['seed_ci_high']:.3f}]"
+        print(f"{h['league']:<12}{h['selfplay']:<15}{h['games']:>6}{h['wins']:>6}{h['draws']:>6}{h['losses']:>6}"
+              f"{h['score']:>8.3f}  {games_ci:<17}{h['seed_mean']:>9.3f}  {seeds_ci}")
+    print(f"\nreference: score against a uniform random player, {args.random_games} games per agent and seed")
+    print(f"{'seed':>4}" + "".join(f"{arm:>16}" for arm in ARMS))
+    for r in runs:
+        print(f"{r['seed']:>4}" + "".join(f"{r['vs_random'][arm]['score']:>16.3f}" for arm in ARMS))
+    print(f"{'all':>4}" + "".join(f"{pooled_random[arm]['score']:>16.3f}" for arm in ARMS))
+    intervals = [f"[{pooled_random[a]['ci_low']:.2f}, {pooled_random[a]['ci_high']:.2f}]" for a in ARMS]
+    print(f"{'CI':>4}" + "".join(f"{c:>16}" for c in intervals))
+    print(f"\nwall {result['wall_seconds']:.0f} s")
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bench", choices=["nash", "overhead"])
+    parser.add_argument("bench", choices=["nash", "overhead", "selfplay"])
     parser.add_argument("--recipe", default=str(ROOT / "leagues/recipes/quick_connect_four.yaml"))
     parser.add_argument("--iterations", type=int, help="override the recipe's iterations")
     parser.add_argument("--workers", type=int, help="override the recipe's workers")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="nash: league seeds")
+    parser.add_argument("--seeds", type=int, nargs="+", help="nash: league seeds (default 0-4); selfplay: 0-3")
+    parser.add_argument("--game", default="Sumo-2T1P", help="selfplay: a two-seat simultaneous game")
+    parser.add_argument("--steps", type=int, default=131072,
+                        help="selfplay: learner env steps per arm, all of an arm's learners together")
+    parser.add_argument("--chunk", type=int, help="selfplay: steps per iteration of the compared agents "
+                                                   "(default: the recipes' 4096)")
+    parser.add_argument("--games", type=int, default=400, help="selfplay: head-to-head games per pair and seed")
+    parser.add_argument("--random-games", type=int, default=200,
+                        help="selfplay: games of each agent against a uniform random player per seed")
+    parser.add_argument("--threads", type=int, default=1, help="selfplay: torch CPU threads")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
     if args.bench == "nash":
+        args.seeds = args.seeds or [0, 1, 2, 3, 4]
         bench_nash(args)
+    elif args.bench == "selfplay":
+        args.seeds = args.seeds or [0, 1, 2, 3]
+        if min(args.games, args.random_games) < 2:
+            parser.error("--games and --random-games must be at least 2")
+        try:
+            bench_selfplay(args)
+        except ValueError as exc:
+            parser.error(str(exc))
     else:
         bench_overhead(args)
     return 0
