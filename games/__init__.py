@@ -5,6 +5,12 @@ from __future__ import annotations
 from arena.env.registry import register
 
 
+def _vs_random_team(game: str, team: str, actions: str | None = None):  # noqa: ANN202
+    from arena.env.teams import VsRandomTeam
+
+    return VsRandomTeam(game, team, actions)
+
+
 def _register_builtins() -> None:
     from games.board import connect_four_env, gomoku_env, tic_tac_toe_env
     from games.matrix import rps
@@ -19,6 +25,9 @@ def _register_builtins() -> None:
     register("rock_paper_scissors", rps.parallel_env, api="parallel",
              description="Repeated rock-paper-scissors: a cyclic game for league and rating tests",
              kwargs={"num_rounds": 10})
+    register("vs-random-team", _vs_random_team, api="parallel",
+             description="one team of a team game as a cooperative task; the other agents play uniformly at random",
+             kwargs={"game": "BlowBlow-2T2P", "team": "red"})
     from games.arena2d import register_games; register_games()  # noqa: E702, I001 - the 2-D arena games
 
 

@@ -74,3 +74,12 @@ def test_illegal_action_in_env_names_the_problem() -> None:
     env.reset()
     with pytest.raises(ValueError, match="action must be an int in 0..8"):
         env.step(9)
+
+
+def test_vs_random_team_is_a_conformant_cooperative_view_of_one_team():
+    env = arena.make("vs-random-team", game="BlowBlow-2T2P", team="red")
+    assert env.possible_agents == ["red_0", "red_1"]
+    parallel_api_test(env, num_cycles=50)
+    parallel_seed_test(lambda: arena.make("vs-random-team", game="Sumo-2T1P", team="blue"), num_cycles=20)
+    with pytest.raises(ValueError, match="has no team 'green'; its teams are blue, red"):
+        arena.make("vs-random-team", game="BlowBlow-2T2P", team="green")

@@ -17,6 +17,8 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from arena.env.teams import team_of  # noqa: F401 - re-exported for the learners
+
 
 def mlp(in_dim: int, out_dim: int, hidden_sizes: Sequence[int]) -> nn.Sequential:
     """A ReLU multilayer perceptron ``[B, in_dim] -> [B, out_dim]`` with a linear output layer."""
@@ -68,12 +70,6 @@ class AgentSpace:
             return int(np.argmax(action))
         assert self.low is not None and self.high is not None
         return (self.low + (np.clip(action, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
-
-
-def team_of(agent: str) -> str:
-    """Team of an agent from its name, PettingZoo style: ``adversary_0`` -> ``adversary``."""
-    head, sep, tail = agent.rpartition("_")
-    return head if sep and tail.isdigit() else agent
 
 
 def agent_spaces(env: Any) -> list[AgentSpace]:
