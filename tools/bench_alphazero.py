@@ -136,23 +136,23 @@ def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device
 
 
 # ---------------------------------------------------------------------------- strength
-def strength(games: int, playouts: int | None, mcts_playouts: list[int]) -> list[dict]:
+STRENGTH_GAMES = {"tic_tac_toe": ("tic_tac_toe", {}), "gomoku_6x6_4": ("gomoku", {"size": 6, "n_in_row": 4}),
+                  "gomoku_8x8_5": ("gomoku", {"size": 8, "n_in_row": 5}), "connect_four": ("connect_four", {})}
+
+
+def strength(games: int, playouts: int | None, mcts_playouts: list[int], only: list[str] | None = None) -> list[dict]:
     from arena import bots
     from arena.alphazero.bot import PRETRAINED_DIR, default_checkpoint_name
-    from arena.alphazero.evaluate import cached_bot_chooser, losses_against_perfect_play, play_bot_match
+    from arena.alphazero.evaluate import play_bot_match
 
-    rows = []
-    env = arena.make("tic_tac_toe")
-    game = env.game
-    bot = bots.make("az", env, seed=0, playouts=playouts)
-    choose = cached_bot_chooser(bot, game)
-
-    t = time.perf_counter()
-    lost, lines = losses_against_perfect_play(game, choose)
-    rows.append({"game": "tic_tac_toe", "opponent": "every line (incl. perfect minimax)", "games": lines,
-                 "losses": lost, "win_rate": None, "seconds": time.perf_counter() - t,
-                 "playouts": playouts or 400})
-    for name, kwargs in (("gomoku", {"size": 6, "n_in_row": 4}), ("connect_four", {})):
+    rows: list[dict] = []
+    only = only or list(STRENGTH_GAMES)
+    if "tic_tac_toe" in only:
+        rows.append(_never_loses(playouts))
+    for label in only:
+        name, kwargs = STRENGTH_GAMES[label]
+        if name == "tic_tac_toe":
+            continue
         env = arena.make(name, **kwargs)
         if not (PRETRAINED_DIR / default_checkpoint_name(env.game)).exists():
             continue
@@ -161,11 +161,27 @@ def strength(games: int, playouts: int | None, mcts_playouts: list[int]) -> list
             them = bots.make(f"mcts:{n}", env, seed=2)
             t = time.perf_counter()
             score = play_bot_match(lambda name=name, kwargs=kwargs: arena.make(name, **kwargs), me, them, games, seed=3)
-            rows.append({"game": f"{name}{'_6x6_4' if kwargs else ''}", "opponent": f"mcts:{n}", "games": games,
+            rows.append({"game": label, "opponent": f"mcts:{n}", "games": games,
                          "losses": score.losses, "wins": score.wins, "draws": score.draws,
                          "win_rate": score.score, "seconds": time.perf_counter() - t,
                          "playouts": playouts or 400})
     return rows
+
+
+def _never_loses(playouts: int | None) -> dict:
+    """The shipped tic-tac-toe model against every line of play, both seats."""
+    from arena import bots
+    from arena.alphazero.evaluate import cached_bot_chooser, losses_against_perfect_play
+
+    env = arena.make("tic_tac_toe")
+    game = env.game
+    bot = bots.make("az", env, seed=0, playouts=playouts)
+    choose = cached_bot_chooser(bot, game)
+
+    t = time.perf_counter()
+    lost, lines = losses_against_perfect_play(game, choose)
+    return {"game": "tic_tac_toe", "opponent": "every line (incl. perfect minimax)", "games": lines,
+            "losses": lost, "win_rate": None, "seconds": time.perf_counter() - t, "playouts": playouts or 400}
 
 
 def main() -> int:
@@ -179,11 +195,12 @@ def main() -> int:
     p.add_argument("--games", type=int, default=20, help="--strength: games per pure-MCTS opponent")
     p.add_argument("--playouts", type=int, help="--strength: az playouts per move (default 400)")
     p.add_argument("--mcts", type=int, nargs="+", default=[1000], help="--strength: pure-MCTS playouts")
+    p.add_argument("--only", nargs="+", choices=sorted(STRENGTH_GAMES), help="--strength: only these models")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.strength:
-        rows = strength(args.games, args.playouts, args.mcts)
+        rows = strength(args.games, args.playouts, args.mcts, args.only)
         if args.json:
             print(json.dumps({"strength": rows}))
         else:
