@@ -1,0 +1,18 @@
+"""tools/bench_alphazero.py --strength at a tiny size: rows are well formed and scores add up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import bench_alphazero  # noqa: E402  (tools/ is not a package)
+
+
+def test_strength_rows_for_a_shipped_model():
+    rows = bench_alphazero.strength(2, 8, [10, 20], only=["gomoku_6x6_4"])
+    assert [r["opponent"] for r in rows] == ["mcts:10", "mcts:20"]
+    for row in rows:
+        assert row["game"] == "gomoku_6x6_4" and row["games"] == 2 and row["playouts"] == 8
+        assert row["wins"] + row["draws"] + row["losses"] == 2
+        assert row["win_rate"] == (row["wins"] + 0.5 * row["draws"]) / 2
