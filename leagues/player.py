@@ -14,24 +14,17 @@ so a league with hundreds of snapshots holds only a few in memory.
 from __future__ import annotations
 
 import os
-import pickle
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from arena.bots import Bot
 from arena.bots import make as make_bot
+from arena.checkpoint import CheckpointError, load_safely, save_atomic
 from arena.learner import Learner
 
 CHECKPOINT_FORMAT = "arena-league-checkpoint/1"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, damaged, or would execute code to load."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +39,6 @@ class PlayerSpec:
 
 def save_checkpoint(path: str | Path, learner_kind: str, config: dict[str, Any], learner: Learner) -> None:
     """Atomically write ``learner`` (kind, config, state, hyperparameters) to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "learner": learner_kind,
@@ -55,31 +46,13 @@ def save_checkpoint(path: str | Path, learner_kind: str, config: dict[str, Any],
         "hyperparameters": {k: float(v) for k, v in learner.hyperparameters.items()},
         "state": learner.state_dict(),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    save_atomic(payload, path)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a league checkpoint without executing code from it (``weights_only=True``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"refusing to load checkpoint {path}: it is not a weights-only league "
-                              f"checkpoint ({first})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+    payload = load_safely(path, "league checkpoint")
+    if payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not an Arena league checkpoint (format {CHECKPOINT_FORMAT})")
     return payload
 
