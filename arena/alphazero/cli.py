@@ -27,14 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from arena.alphazero.config import load_config
+    from arena.commands.match import game_kwargs as board_kwargs
 
-    game_kwargs = {}
-    if args.size is not None:
-        game_kwargs["size"] = args.size
-    if args.n_in_row is not None:
-        game_kwargs["n_in_row"] = args.n_in_row
-    if game_kwargs and args.game != "gomoku":
-        raise ValueError("--size and --n-in-row only apply to gomoku")
+    game_kwargs = board_kwargs(args)  # --size / --n-in-row, gomoku only
     config = load_config(args.config, device=args.device, iterations=args.iterations, seed=args.seed)
     if config.game_kwargs and args.game != config.game:
         raise ValueError(f"the config's game_kwargs are for '{config.game}', not '{args.game}'")
