@@ -1,7 +1,17 @@
 """Environment layer: batched engines, PettingZoo adapters and the game registry."""
 
 from arena.env.aec import TurnBasedAECEnv
-from arena.env.batched import BatchedParallelGame, TurnBasedGame
+from arena.env.batched import (
+    DIHEDRAL,
+    BatchedParallelGame,
+    BatchedState,
+    Symmetry,
+    TurnBasedGame,
+    board_shape_of,
+    grid_symmetries,
+    missing_members,
+    symmetries_of,
+)
 from arena.env.parallel import BatchedParallelEnv
 from arena.env.registry import (
     GameSpec,
@@ -16,6 +26,13 @@ from arena.env.registry import (
 )
 
 __all__ = [
+    "DIHEDRAL",
+    "BatchedState",
+    "Symmetry",
+    "board_shape_of",
+    "grid_symmetries",
+    "missing_members",
+    "symmetries_of",
     "BatchedParallelEnv",
     "BatchedParallelGame",
     "GameSpec",

@@ -31,9 +31,9 @@ class TurnBasedAECEnv(AECEnv):
                          "is_parallelizable": False, "render_fps": 1}
         self.possible_agents = [f"player_{i}" for i in range(game.num_players)]
         self.agents = list(self.possible_agents)
-        rows, cols = game.board_shape
+        obs_dtype = np.asarray(game.observation(game.initial_state(1), 0)).dtype
         obs_space = spaces.Dict({
-            "observation": spaces.Box(0, 1, shape=(rows, cols, 2), dtype=np.int8),
+            "observation": spaces.Box(0, 1, shape=tuple(game.observation_shape), dtype=obs_dtype),
             "action_mask": spaces.Box(0, 1, shape=(game.num_actions,), dtype=np.int8),
         })
         self.observation_spaces = {a: obs_space for a in self.possible_agents}

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from arena.env.batched import DIHEDRAL, BatchedState, Symmetry, grid_symmetries
+
 ONGOING = -1
 DRAW = 2
 
@@ -145,7 +147,7 @@ def _legal_batch(board, winner, gravity, out_mask, scratch):
 
 
 @dataclass
-class BoardState:
+class BoardState(BatchedState):
     """A batch of ``B`` positions of one m,n,k-game (arrays, no per-game objects).
 
     ``board[B, H, W]`` int8: 0 empty, 1 first player, 2 second player.
@@ -161,22 +163,8 @@ class BoardState:
     moves: np.ndarray
     last_move: np.ndarray
 
-    @property
-    def batch_size(self) -> int:
-        return int(self.board.shape[0])
-
-    @property
-    def terminal(self) -> np.ndarray:
-        """``[B]`` bool: the game is over."""
-        return self.winner != ONGOING
-
     def copy(self) -> BoardState:
         return BoardState(*(a.copy() for a in (self.board, self.to_play, self.winner, self.moves, self.last_move)))
-
-    def take(self, index: np.ndarray | list[int] | slice) -> BoardState:
-        """A copy holding the positions ``index`` of the batch."""
-        return BoardState(*(np.ascontiguousarray(a[index]) for a in (
-            self.board, self.to_play, self.winner, self.moves, self.last_move)))
 
 
 class IllegalMoveError(ValueError):
@@ -220,9 +208,27 @@ class MNKGame:
         return (self.rows, self.cols)
 
     @property
+    def observation_shape(self) -> tuple[int, int, int]:
+        """Planes of one seat's observation: own stones, opponent stones."""
+        return (self.rows, self.cols, 2)
+
+    @property
+    def max_moves(self) -> int:
+        return self.rows * self.cols
+
+    @property
     def symmetric(self) -> bool:
         """Whether the 8 rotations/reflections of the square preserve the rules."""
         return not self.gravity and self.rows == self.cols
+
+    def symmetries(self) -> list[Symmetry]:
+        """The board's symmetries that keep the rules: all 8 on a square board, the 4 flips on a
+        rectangle, only the left-right mirror when stones fall (gravity)."""
+        if self.gravity:
+            return grid_symmetries(self.rows, self.cols, ("identity", "flip_lr"), column_actions=True)
+        if self.symmetric:
+            return grid_symmetries(self.rows, self.cols, DIHEDRAL)
+        return grid_symmetries(self.rows, self.cols, ("identity", "flip_lr", "flip_ud", "rot180"))
 
     def __repr__(self) -> str:
         extra = ", gravity" if self.gravity else ""
