@@ -21,10 +21,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 import arena
 from arena.bots import Bot
+from arena.play.parallel_loop import play_parallel_episode, seats_of, side_of  # noqa: F401 (re-exported)
 from leagues.player import LearnerCache, PlayerSpec, build_bot
 
 
@@ -56,28 +55,6 @@ class GameResult:
     duration: float
 
 
-def side_of(agent: str) -> str:
-    """Team of an agent from its name: ``team_0/agent_1`` -> ``team_0``, ``red_1`` -> ``red``, ``blue`` -> ``blue``."""
-    if "/" in agent:
-        return agent.split("/", 1)[0]
-    head, sep, tail = agent.rpartition("_")
-    return head if sep and tail.isdigit() else agent
-
-
-def seats_of(env: Any, num_bots: int) -> list[list[str]]:
-    """Which agents each bot controls: one agent per bot, or one side (team) per bot in xTyP games."""
-    agents = list(env.possible_agents)
-    if num_bots == len(agents):
-        return [[a] for a in agents]
-    sides: dict[str, list[str]] = {}
-    for a in agents:
-        sides.setdefault(side_of(a), []).append(a)
-    if num_bots == len(sides):
-        return list(sides.values())
-    raise ValueError(f"{num_bots} players cannot sit at a game with agents {agents} "
-                     f"({len(sides)} sides: {', '.join(sides)})")
-
-
 def play_any_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None) -> tuple[float, ...]:
     """Play one game of an AEC or Parallel PettingZoo env; returns the total reward of each seat.
 
@@ -101,24 +78,8 @@ def play_any_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None) -> 
                 continue
             env.step(int(bots[seat[agent]].act(obs["observation"], obs["action_mask"])))
         return tuple(totals[a] for a in agents)
-    seats = seats_of(env, len(bots))
-    observations, _ = env.reset(seed=seed)
-    masks = {a: np.ones(env.action_space(a).n, dtype=np.int8) for a in agents}
-    while env.agents:
-        actions: dict[str, Any] = {}
-        for bot, team in zip(bots, seats):
-            alive = [a for a in team if a in env.agents]
-            if not alive:
-                continue
-            if len(team) > 1 and hasattr(bot, "act_team"):
-                chosen = bot.act_team({a: observations[a] for a in alive}, {a: masks[a] for a in alive})
-                actions.update({a: int(chosen[a]) for a in alive})
-            else:
-                actions.update({a: int(bot.act(observations[a], masks[a])) for a in alive})
-        observations, rewards, _, _, _ = env.step(actions)
-        for a, r in rewards.items():
-            totals[a] += float(np.sum(r))
-    return tuple(float(np.mean([totals[a] for a in team])) for team in seats)
+    # Simultaneous-move games: the shared Parallel loop (also used by arena match/watch/play).
+    return play_parallel_episode(env, bots, seed=seed, reset_bots=False).scores
 
 
 class _Worker:
