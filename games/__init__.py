@@ -1,14 +1,38 @@
-"""Arena's built-in games. Importing this package registers them with ``arena.make``."""
+"""Arena's built-in games, registered with ``arena.make`` by :func:`_register_builtins`.
+
+The registry finds them the way it finds any game plugin: through the ``arena.games`` entry point
+``builtin = "games.builtin"`` declared in pyproject.toml (a module entry point: importing
+:mod:`games.builtin` calls :func:`_register_builtins`), so the registry never imports this package
+by name. Importing ``games`` (or ``games.board``) registers nothing by itself. Nothing heavy is
+imported here; each game's module loads when it is built. The ``yaml`` handler registered here
+makes a path to a 2-D game file a game name (``arena.make("./koth.yaml")``,
+``arena train ppo ./koth.yaml``).
+"""
 
 from __future__ import annotations
 
-from arena.env.registry import register
+from typing import Any
+
+from arena.env.registry import register, register_prefix
 
 
 def _vs_random_team(game: str, team: str, actions: str | None = None):  # noqa: ANN202
     from arena.env.teams import VsRandomTeam
 
     return VsRandomTeam(game, team, actions)
+
+
+def _yaml_game(path: str, api: str | None = None, render_mode: str | None = None, actions: str | None = None,
+               reward_terms: bool = False) -> Any:
+    """The PettingZoo env of a 2-D game YAML file (``api="aec"`` wraps the Parallel env)."""
+    from games.arena2d.builder import load_game, make_env
+
+    env = make_env(load_game(path), render_mode, actions=actions, reward_terms=reward_terms)
+    if api == "aec":
+        from pettingzoo.utils.conversions import parallel_to_aec
+
+        return parallel_to_aec(env)
+    return env
 
 
 def _register_builtins() -> None:
@@ -29,6 +53,7 @@ def _register_builtins() -> None:
              description="one team of a team game as a cooperative task; the other agents play uniformly at random",
              kwargs={"game": "BlowBlow-2T2P", "team": "red"})
     from games.arena2d import register_games; register_games()  # noqa: E702, I001 - the 2-D arena games
+    register_prefix("yaml", _yaml_game, suffixes=(".yaml", ".yml"), api="parallel", overwrite=True,
+                    description="yaml:PATH, or any PATH ending in .yaml/.yml: a 2-D game declared in YAML "
+                                "(docs/arena2d.md); options render_mode, actions, reward_terms")
 
-
-_register_builtins()
