@@ -36,7 +36,7 @@ def _yaml_game(path: str, api: str | None = None, render_mode: str | None = None
 
 
 def _register_builtins() -> None:
-    from games.board import connect_four_env, gomoku_env, tic_tac_toe_env
+    from games.board import connect_four_env, gomoku_env, hex_env, othello_env, tic_tac_toe_env
     from games.matrix import rps
 
     register("tic_tac_toe", tic_tac_toe_env, api="aec",
@@ -46,6 +46,12 @@ def _register_builtins() -> None:
     register("gomoku", gomoku_env, api="aec",
              description="Free-style gomoku, any board 5x5..19x19, any n in a row (exact=True: exactly n)",
              kwargs={"size": 15, "n_in_row": 5, "exact": False})
+    register("othello", othello_env, api="aec",
+             description="Othello, any even board 4x4..10x10 (6 and 8 usual), explicit pass move",
+             kwargs={"size": 8})
+    register("hex", hex_env, api="aec",
+             description="Hex, any board 5x5..11x11; X joins top-bottom, O left-right; swap=True: pie rule",
+             kwargs={"size": 11, "swap": False})
     register("rock_paper_scissors", rps.parallel_env, api="parallel",
              description="Repeated rock-paper-scissors: a cyclic game for league and rating tests",
              kwargs={"num_rounds": 10})
