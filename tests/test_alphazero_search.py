@@ -36,7 +36,8 @@ def _position(game, moves):
 def _select_one(tree, c_puct=5.0, virtual_loss=0.0):
     leaf = np.empty(tree.batch_size, dtype=np.int32)
     _select(tree.children, tree.prior, tree.visits, tree.value_sum, tree.legal, tree.expanded, tree.terminal,
-            tree.parent, tree.action, tree.num_nodes, np.ones(tree.batch_size, bool), c_puct, virtual_loss, leaf)
+            tree.parent, tree.action, tree.num_nodes, np.ones(tree.batch_size, bool), c_puct, virtual_loss, leaf,
+            tree.proven, tree.proof, False, np.zeros(tree.batch_size, bool), 0.0)
     return leaf
 
 
@@ -201,7 +202,7 @@ def test_batched_search_agrees_with_the_book_reference():
     for a, n in ref.items():
         ref_visits[a] = n
     tree = Tree(game, _position(game, moves), capacity=2 * sims + 2)
-    search(tree, uniform_evaluator, SearchParams(num_simulations=sims))
+    search(tree, uniform_evaluator, SearchParams(num_simulations=sims, solver=False))  # the book has no solver
     ours = tree.root_visits()[0]
     assert ours.sum() == ref_visits.sum() == sims - 1
     assert np.abs(ours / ours.sum() - ref_visits / ref_visits.sum()).max() < 0.02

@@ -50,6 +50,8 @@ class SearchParams:
     dirichlet_weight: float = 0.25  # P = (1 - eps) p + eps Dir(alpha)
     leaves_per_game: int = 1  # leaves selected per tree per network call (virtual loss spreads them)
     virtual_loss: float = 1.0  # visits added (as losses) to a path while its leaf awaits evaluation
+    solver: bool = True  # MCTS-Solver: proven wins/losses/draws decide selection and the move
+    forced_playouts_k: float = 0.0  # KataGo forced playouts at noised roots: n = sqrt(k P sum N) (0: off)
 
     def __post_init__(self) -> None:
         if self.num_simulations < 1:
@@ -64,6 +66,8 @@ class SearchParams:
             raise ValueError(f"leaves_per_game must be >= 1, got {self.leaves_per_game}")
         if self.virtual_loss < 0:
             raise ValueError(f"virtual_loss must be >= 0, got {self.virtual_loss}")
+        if self.forced_playouts_k < 0:
+            raise ValueError(f"forced_playouts_k must be >= 0, got {self.forced_playouts_k}")
 
 
 # ---------------------------------------------------------------------------- state helpers
@@ -85,38 +89,64 @@ def scatter_states(store: dict[str, np.ndarray], rows: np.ndarray, nodes: np.nda
 
 
 # ---------------------------------------------------------------------------- numba kernels
+WIN = 1.0  # a proven value >= WIN is a win (the best score a game can give); <= -WIN a loss
+
+
 @numba.njit(cache=True, nogil=True)
-def _puct_child(children, prior, visits, value_sum, legal, b, node, c_puct):
-    """The action maximising Q + U at ``node`` of tree ``b`` (ties: lowest action)."""
+def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, forced_k):
+    """The action maximising Q + U at ``node`` of tree ``b`` (ties: lowest action).
+
+    With ``solver``: a child proven won for the chooser is taken at once, children proven lost
+    are skipped (unless every legal child is), and a proven child's Q is its exact value.
+    ``forced_k > 0`` (KataGo forced playouts, roots only): a visited child with fewer than
+    ``sqrt(forced_k * P * N)`` visits is taken first (the largest shortfall).
+    """
     sqrt_n = math.sqrt(max(visits[b, node], 1.0))
-    best = -1
-    best_score = -np.inf
-    for a in range(children.shape[2]):
-        if not legal[b, node, a]:
-            continue
-        child = children[b, node, a]
-        q = 0.0
-        n_child = 0.0
-        if child >= 0:
-            n_child = visits[b, child]
-            if n_child > 0:
-                q = value_sum[b, child] / n_child
-        score = q + c_puct * prior[b, node, a] * sqrt_n / (1.0 + n_child)
-        if score > best_score:
-            best_score = score
-            best = a
-    return best
+    for attempt in range(2):
+        skip_losses = solver and attempt == 0
+        best = -1
+        best_score = -np.inf
+        skipped = 0
+        for a in range(children.shape[2]):
+            if not legal[b, node, a]:
+                continue
+            child = children[b, node, a]
+            q = 0.0
+            n_child = 0.0
+            if child >= 0:
+                n_child = visits[b, child]
+                if n_child > 0:
+                    q = value_sum[b, child] / n_child
+                if solver and proven[b, child]:
+                    q = proof[b, child]
+                    if q >= WIN:
+                        return a
+                    if q <= -WIN and skip_losses:
+                        skipped += 1
+                        continue
+            score = q + c_puct * prior[b, node, a] * sqrt_n / (1.0 + n_child)
+            if forced_k > 0.0 and n_child > 0:
+                n_forced = math.sqrt(forced_k * prior[b, node, a] * visits[b, node])
+                if n_child < n_forced:
+                    score = 1e9 + (n_forced - n_child)
+            if score > best_score:
+                best_score = score
+                best = a
+        if best >= 0 or skipped == 0:
+            return best
+    return -1
 
 
 @numba.njit(cache=True, nogil=True)
 def _select(children, prior, visits, value_sum, legal, expanded, terminal, parent, action, num_nodes,
-            active, c_puct, virtual_loss, out_leaf):
+            active, c_puct, virtual_loss, out_leaf, proven, proof, solver, forced, forced_k):
     """Descend every active tree from the root to a leaf; write the leaf node into ``out_leaf[B]``
     (-1 for inactive trees).
 
-    A leaf is an unexpanded node or a terminal one. When the descent takes an edge whose child
-    does not exist yet, the child is allocated here (unexpanded), so a second descent in the same
-    round (virtual loss) sees it as pending and its path carries the virtual loss too.
+    A leaf is an unexpanded node, a terminal one, or (``solver``) a proven one below the root.
+    When the descent takes an edge whose child does not exist yet, the child is allocated here
+    (unexpanded), so a second descent in the same round (virtual loss) sees it as pending and its
+    path carries the virtual loss too. ``forced[B]`` turns on forced playouts at that tree's root.
     """
     capacity = children.shape[1]
     for b in range(children.shape[0]):
@@ -125,7 +155,10 @@ def _select(children, prior, visits, value_sum, legal, expanded, terminal, paren
             continue
         node = 0
         while expanded[b, node] and not terminal[b, node]:
-            a = _puct_child(children, prior, visits, value_sum, legal, b, node, c_puct)
+            if solver and node != 0 and proven[b, node]:
+                break
+            k = forced_k if (node == 0 and forced[b]) else 0.0
+            a = _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, k)
             if a < 0:
                 break
             child = children[b, node, a]
@@ -142,6 +175,8 @@ def _select(children, prior, visits, value_sum, legal, expanded, terminal, paren
                 value_sum[b, child] = 0.0
                 expanded[b, child] = False
                 terminal[b, child] = False
+                proven[b, child] = False
+                proof[b, child] = 0.0
                 node = child
                 break
             node = child
@@ -167,6 +202,42 @@ def _backup(visits, value_sum, parent, rows, leaves, values, virtual_loss):
             value_sum[b, cur] += v + virtual_loss
             v = -v
             cur = parent[b, cur]
+
+
+@numba.njit(cache=True, nogil=True)
+def _propagate_proofs(children, legal, parent, proven, proof, rows, leaves):
+    """MCTS-Solver: from each proven leaf, prove its ancestors while they become proven.
+
+    A node is proven once the player to move there has a child proven won (the node is then
+    lost for the player who moved into it), or once every legal child is proven (its value is
+    minus the best child's). ``proof`` is from the view of the player who moved into the node.
+    """
+    for i in range(leaves.shape[0]):
+        b = rows[i]
+        node = leaves[i]
+        if node < 0 or not proven[b, node]:
+            continue
+        cur = parent[b, node]
+        while cur >= 0 and not proven[b, cur]:
+            best = -np.inf
+            complete = True
+            for a in range(children.shape[2]):
+                if not legal[b, cur, a]:
+                    continue
+                c = children[b, cur, a]
+                if c < 0 or not proven[b, c]:
+                    complete = False
+                    continue
+                if proof[b, c] > best:
+                    best = proof[b, c]
+                if best >= WIN:
+                    break
+            if best >= WIN or (complete and best > -np.inf):
+                proven[b, cur] = True
+                proof[b, cur] = -best
+                cur = parent[b, cur]
+            else:
+                break
 
 
 @numba.njit(cache=True, nogil=True)
@@ -244,6 +315,10 @@ class Tree:
         self.expanded = np.zeros((B, N), dtype=np.bool_)
         self.terminal = np.zeros((B, N), dtype=np.bool_)
         self.terminal_value = np.zeros((B, N), dtype=np.float32)
+        # MCTS-Solver: proven[b, n] once the node's game-theoretic value is known; proof[b, n] is
+        # that value for the player who moved into the node (terminal nodes are proven at once).
+        self.proven = np.zeros((B, N), dtype=np.bool_)
+        self.proof = np.zeros((B, N), dtype=np.float32)
         self.num_nodes = np.ones(B, dtype=np.int32)
         self._like = roots
         self.states = {k: np.zeros((B, N) + getattr(roots, k).shape[1:], dtype=getattr(roots, k).dtype)
@@ -266,6 +341,8 @@ class Tree:
         self.expanded[rows] = False
         self.terminal[rows] = False
         self.terminal_value[rows] = 0.0
+        self.proven[rows] = False
+        self.proof[rows] = 0.0
         self.num_nodes[rows] = 1
         zeros = np.zeros(rows.size, dtype=np.int64)
         scatter_states(self.states, rows, zeros, roots)
@@ -275,6 +352,8 @@ class Tree:
         if done.any():
             to_play = np.asarray(roots.to_play, dtype=np.int64)
             self.terminal_value[rows, 0] = self.game.returns(roots)[np.arange(rows.size), to_play]
+            self.proven[rows, 0] = done
+            self.proof[rows, 0] = np.where(done, -self.terminal_value[rows, 0], 0.0)
 
     def root_states(self) -> Any:
         """The ``B`` root states."""
@@ -300,7 +379,7 @@ class Tree:
         kept = counts > 0
         # Gather the kept nodes' per-node arrays into their new slots (order[b, i] = old index).
         per_node = [self.action, self.prior, self.legal, self.visits, self.value_sum, self.expanded,
-                    self.terminal, self.terminal_value, *self.states.values()]
+                    self.terminal, self.terminal_value, self.proven, self.proof, *self.states.values()]
         for arr in per_node:
             arr[kept] = arr[rows[kept, None], order[kept]]
         self.children[kept] = new_children[kept]
@@ -313,6 +392,7 @@ class Tree:
         self.expanded[stale] = False
         self.visits[stale] = 0.0
         self.value_sum[stale] = 0.0
+        self.proven[stale] = False
         self.action[kept, 0] = -1
         fresh = np.flatnonzero(~kept)
         if fresh.size:
@@ -327,9 +407,20 @@ class Tree:
         return np.where(child >= 0, counts, 0.0).astype(np.float32)
 
     def root_values(self) -> np.ndarray:
-        """``[B]`` mean value of each root for its player to move (0 before any visit)."""
+        """``[B]`` value of each root for its player to move: the proven value where the root is
+        proven, else the mean value (0 before any visit)."""
         n = self.visits[:, 0]
-        return np.where(n > 0, -self.value_sum[:, 0] / np.maximum(n, 1), 0.0).astype(np.float32)
+        mean = np.where(n > 0, -self.value_sum[:, 0] / np.maximum(n, 1), 0.0)
+        return np.where(self.proven[:, 0], -self.proof[:, 0], mean).astype(np.float32)
+
+    def root_proofs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(proven[B, A], value[B, A])``: which root children are proven and their proven
+        value for the root's player to move (0 where unproven or not allocated)."""
+        rows = np.arange(self.batch_size)[:, None]
+        child = self.children[:, 0, :]
+        safe = np.maximum(child, 0)
+        proven = (child >= 0) & self.proven[rows, safe]
+        return proven, np.where(proven, self.proof[rows, safe], 0.0).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- search
@@ -346,12 +437,16 @@ def add_root_noise(tree: Tree, rows: np.ndarray, params: SearchParams, rng: np.r
 
 
 def search(tree: Tree, evaluate: Evaluator, params: SearchParams, *, active: np.ndarray | None = None,
-           root_noise: bool = False, rng: np.random.Generator | None = None) -> None:
-    """Run ``params.num_simulations`` simulations in every active tree (``active[B]`` bool;
-    default: every tree whose root is not terminal).
+           root_noise: bool | np.ndarray = False, rng: np.random.Generator | None = None,
+           simulations: int | np.ndarray | None = None) -> None:
+    """Run simulations in every active tree (``active[B]`` bool; default: every tree whose root
+    is not terminal): ``params.num_simulations`` each, or ``simulations`` (one number or one per
+    tree, e.g. KataGo's playout cap randomisation).
 
     Each round selects ``leaves_per_game`` leaves per tree and evaluates all of them in one
-    ``evaluate`` call. ``root_noise`` adds Dirichlet noise to the root priors (self-play only).
+    ``evaluate`` call. ``root_noise`` (bool, or ``[B]`` bool per tree) adds Dirichlet noise to
+    the root priors (self-play only); forced playouts (``params.forced_playouts_k``) apply to the
+    noised roots only. With ``params.solver`` proofs propagate after every round.
     """
     B = tree.batch_size
     if active is None:
@@ -359,12 +454,18 @@ def search(tree: Tree, evaluate: Evaluator, params: SearchParams, *, active: np.
     active = np.asarray(active, dtype=np.bool_) & ~tree.terminal[:, 0]
     if not active.any():
         return
-    if root_noise:
+    noise = np.broadcast_to(np.asarray(root_noise, dtype=np.bool_), (B,)) & active
+    if noise.any():
         rng = rng if rng is not None else np.random.default_rng()
-        add_root_noise(tree, np.flatnonzero(active & tree.expanded[:, 0]), params, rng)
+        add_root_noise(tree, np.flatnonzero(noise & tree.expanded[:, 0]), params, rng)
+    forced = noise if params.forced_playouts_k > 0 else np.zeros(B, dtype=np.bool_)
     K = params.leaves_per_game
     vl = float(params.virtual_loss) if K > 1 else 0.0
-    remaining = np.where(active, params.num_simulations, 0)  # simulations left per tree
+    budget = params.num_simulations if simulations is None else simulations
+    budget = np.broadcast_to(np.asarray(budget, dtype=np.int64), (B,))
+    if (budget[active] < 1).any():
+        raise ValueError("every searched tree needs at least 1 simulation")
+    remaining = np.where(active, budget, 0)  # simulations left per tree
     leaf = np.empty(B, dtype=np.int32)
     while (remaining > 0).any():
         rows_list, leaves_list = [], []
@@ -376,23 +477,27 @@ def search(tree: Tree, evaluate: Evaluator, params: SearchParams, *, active: np.
             if not selecting.any():
                 break
             _select(tree.children, tree.prior, tree.visits, tree.value_sum, tree.legal, tree.expanded,
-                    tree.terminal, tree.parent, tree.action, tree.num_nodes, selecting, params.c_puct, vl, leaf)
+                    tree.terminal, tree.parent, tree.action, tree.num_nodes, selecting, params.c_puct, vl, leaf,
+                    tree.proven, tree.proof, params.solver, forced, params.forced_playouts_k)
             remaining[selecting] -= 1
             sel = np.flatnonzero(selecting)
             rows_list.append(sel)
             leaves_list.append(leaf[sel].astype(np.int64))
         rows = np.concatenate(rows_list)
         leaves = np.concatenate(leaves_list)
-        values = evaluate_leaves(tree, rows, leaves, evaluate, root_noise=root_noise, params=params, rng=rng)
+        values = evaluate_leaves(tree, rows, leaves, evaluate, root_noise=noise, params=params, rng=rng)
         _backup(tree.visits, tree.value_sum, tree.parent, rows, leaves, values, vl)
+        if params.solver:
+            _propagate_proofs(tree.children, tree.legal, tree.parent, tree.proven, tree.proof, rows, leaves)
 
 
 def evaluate_leaves(tree: Tree, rows: np.ndarray, leaves: np.ndarray, evaluate: Evaluator, *,
-                    root_noise: bool = False, params: SearchParams | None = None,
+                    root_noise: bool | np.ndarray = False, params: SearchParams | None = None,
                     rng: np.random.Generator | None = None) -> np.ndarray:
     """Compute the states of the pending leaves ``(rows[L], leaves[L])`` (one batched
-    ``game.step``), take terminal values from the rules, evaluate the rest in ONE evaluator call
-    and expand them. Returns ``values[L]`` for the player to move at each leaf."""
+    ``game.step``), take terminal values from the rules (and mark those nodes proven), evaluate
+    the rest in ONE evaluator call and expand them. Returns ``values[L]`` for the player to move
+    at each leaf; a proven leaf (``params.solver``) returns its exact value."""
     game = tree.game
     values = np.zeros(rows.size, dtype=np.float32)
     if rows.size == 0:
@@ -412,6 +517,8 @@ def evaluate_leaves(tree: Tree, rows: np.ndarray, leaves: np.ndarray, evaluate: 
             scores = game.returns(states)[np.arange(r.size), to_play]
             tree.terminal[r[done], n[done]] = True
             tree.terminal_value[r[done], n[done]] = scores[done]
+            tree.proven[r[done], n[done]] = True
+            tree.proof[r[done], n[done]] = -scores[done]
     terminal = tree.terminal[rows, leaves]
     values[terminal] = tree.terminal_value[rows[terminal], leaves[terminal]]
     todo = np.flatnonzero(~terminal & ~tree.expanded[rows, leaves])
@@ -428,20 +535,75 @@ def evaluate_leaves(tree: Tree, rows: np.ndarray, leaves: np.ndarray, evaluate: 
         tree.prior[r, n] = prior
         tree.expanded[r, n] = True
         values[todo] = value
-        if root_noise and params is not None:
-            roots = np.unique(r[n == 0])
+        noise = np.broadcast_to(np.asarray(root_noise, dtype=np.bool_), (tree.batch_size,))
+        if noise.any() and params is not None:
+            roots = np.unique(r[(n == 0) & noise[r]])
             if roots.size:
                 add_root_noise(tree, roots, params, rng if rng is not None else np.random.default_rng())
-    # Leaves that were already expanded and are not terminal only occur when a tree is full:
-    # back up the node's mean value again rather than growing the tree.
+    # Leaves that were already expanded and are not terminal: proven nodes (solver), whose exact
+    # value is backed up, or -- only when a tree is full -- nodes whose mean value is backed up
+    # again rather than growing the tree.
     is_todo = np.zeros(rows.size, dtype=np.bool_)
     is_todo[todo] = True
     again = ~terminal & ~is_todo
     if again.any():
         r, n = rows[again], leaves[again]
         nv = tree.visits[r, n]
-        values[again] = np.where(nv > 0, -tree.value_sum[r, n] / np.maximum(nv, 1), 0.0)
+        mean = np.where(nv > 0, -tree.value_sum[r, n] / np.maximum(nv, 1), 0.0)
+        values[again] = np.where(tree.proven[r, n], -tree.proof[r, n], mean)
     return values
+
+
+# ---------------------------------------------------------------------------- search results
+def solver_visits(visits: np.ndarray, legal: np.ndarray, proven: np.ndarray, proof: np.ndarray,
+                  prior: np.ndarray | None = None) -> np.ndarray:
+    """Root visit counts ``[B, A]`` with the proofs applied: where a child is proven won, only
+    the proven-won children keep their visits; children proven lost get none, unless every
+    legal child is proven lost. If no visited child survives, the surviving legal moves get a
+    share in proportion to ``prior`` (uniform without it), so a move can always be chosen."""
+    visits = np.asarray(visits, dtype=np.float32)
+    won = proven & (proof >= WIN) & legal
+    lost = proven & (proof <= -WIN) & legal
+    keep = np.where(won.any(axis=1, keepdims=True), won, legal & ~lost)
+    keep = np.where(keep.any(axis=1, keepdims=True), keep, legal)  # every move loses: keep them all
+    out = np.where(keep, visits, 0.0)
+    empty = (out.sum(axis=1) <= 0) & keep.any(axis=1)
+    if empty.any():
+        weights = np.ones_like(out) if prior is None else np.asarray(prior, dtype=np.float32) + 1e-6
+        share = np.where(keep[empty], weights[empty], 0.0)
+        out[empty] = share / share.sum(axis=1, keepdims=True) * 0.5  # below one visit: never beats a real one
+    return out.astype(np.float32)
+
+
+def pruned_visits(tree: Tree, c_puct: float, forced_k: float) -> np.ndarray:
+    """KataGo's policy-target pruning: root visits ``[B, A]`` with the forced playouts taken back.
+
+    For every root child ``c`` other than the most visited ``c*``, subtract up to
+    ``n_forced(c) = sqrt(k P(c) sum N)`` visits as long as its PUCT value stays below that of
+    ``c*`` (with the priors the search used, noise included); a child left with one visit or less
+    is pruned to zero. ``c*`` keeps its visits.
+    """
+    visits = tree.root_visits().astype(np.float64)
+    B, A = visits.shape
+    rows = np.arange(B)[:, None]
+    child = tree.children[:, 0, :]
+    safe = np.maximum(child, 0)
+    n_child = np.where(child >= 0, tree.visits[rows, safe], 0.0)
+    q = np.where(n_child > 0, tree.value_sum[rows, safe] / np.maximum(n_child, 1), 0.0)
+    prior = tree.prior[:, 0, :].astype(np.float64)
+    sqrt_n = np.sqrt(np.maximum(tree.visits[:, 0], 1.0))[:, None]
+    best = np.argmax(visits, axis=1)
+    b_idx = np.arange(B)
+    puct_best = (q[b_idx, best] + c_puct * prior[b_idx, best] * sqrt_n[:, 0] / (1.0 + visits[b_idx, best]))[:, None]
+    n_forced = np.sqrt(forced_k * prior * visits.sum(axis=1, keepdims=True))
+    gap = puct_best - q
+    # Fewest visits that keep PUCT(c) <= PUCT(c*): 1 + N' >= c P sqrt(N) / gap.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_min = np.where(gap > 0, np.ceil(c_puct * prior * sqrt_n / np.maximum(gap, 1e-12) - 1.0), visits)
+    reduced = np.clip(np.maximum(visits - n_forced, n_min), 0.0, visits)
+    reduced = np.where(reduced <= 1.0, 0.0, reduced)
+    reduced[b_idx, best] = visits[b_idx, best]
+    return reduced.astype(np.float32)
 
 
 def uniform_evaluator(states: Any, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -516,12 +678,37 @@ class BatchedMCTS:
         else:
             self.tree.reset(rows, roots)
 
-    def run(self, active: np.ndarray | None = None, *, root_noise: bool = False) -> np.ndarray:
-        """Search the current roots; returns the root children's visits ``[B, A]``."""
+    def run(self, active: np.ndarray | None = None, *, root_noise: bool | np.ndarray = False,
+            simulations: int | np.ndarray | None = None) -> np.ndarray:
+        """Search the current roots (``simulations``: per-tree budgets, default
+        ``params.num_simulations``); returns the root children's visits ``[B, A]``, with the
+        proofs applied when ``params.solver`` is on (see :meth:`move_visits`)."""
         if self.tree is None:
             raise RuntimeError("call reset(states) before run()")
-        search(self.tree, self.evaluate, self.params, active=active, root_noise=root_noise, rng=self.rng)
-        return self.tree.root_visits()
+        search(self.tree, self.evaluate, self.params, active=active, root_noise=root_noise, rng=self.rng,
+               simulations=simulations)
+        return self.move_visits()
+
+    def move_visits(self, visits: np.ndarray | None = None) -> np.ndarray:
+        """``visits`` (default: the root visits) as move weights: with the solver on, a proven
+        win is played and a proven loss never is, unless every move loses (:func:`solver_visits`)."""
+        tree = self.tree
+        if tree is None:
+            raise RuntimeError("call reset(states) before move_visits()")
+        visits = tree.root_visits() if visits is None else visits
+        if not self.params.solver:
+            return visits
+        proven, proof = tree.root_proofs()
+        return solver_visits(visits, tree.legal[:, 0], proven, proof, tree.prior[:, 0])
+
+    def policy_targets(self, *, prune: bool = False) -> np.ndarray:
+        """Training targets ``[B, A]`` (not normalised): the root visits, with KataGo's
+        policy-target pruning of forced playouts when ``prune`` (:func:`pruned_visits`), and the
+        proofs applied with the solver on."""
+        if self.tree is None:
+            raise RuntimeError("call reset(states) before policy_targets()")
+        visits = pruned_visits(self.tree, self.params.c_puct, self.params.forced_playouts_k) if prune else None
+        return self.move_visits(visits)
 
     def advance(self, actions: np.ndarray, next_states: Any, rows: np.ndarray | None = None) -> None:
         """Follow ``actions[B]`` (played in the real games, now at ``next_states``)."""
