@@ -1,8 +1,8 @@
 """Social trees: declare who is on whose side, who lives, and who is paid what, over any PettingZoo env.
 
 See ``docs/social.md``. The pieces: :class:`SocialTree` (structure and living conditions),
-reward schemes (:class:`Ranking`, :class:`Distance`, :class:`Time`, agent-level shaping,
-:class:`Custom`), :func:`SocialTreeWrapper` (lays a tree over a Parallel or AEC env) and the BMaRS
+reward schemes (:class:`Ranking`, :class:`RankByScore`, :class:`HoldZone`, :class:`Distance`,
+:class:`Time`, agent-level shaping, :class:`Custom`, batched :class:`CustomHook`), :func:`SocialTreeWrapper` (lays a tree over a Parallel or AEC env) and the BMaRS
 measurement (:func:`measure_tree`, :func:`classify_reward`, :func:`assert_scheme`).
 """
 
@@ -16,6 +16,7 @@ from arena.social.bmars import (
     classify_reward,
     measure_tree,
 )
+from arena.social.hooks import CustomHook, HookStep, register_hook
 from arena.social.presets import PRESETS, preset_tree
 from arena.social.schemes import (
     Coefficients,
@@ -24,6 +25,8 @@ from arena.social.schemes import (
     DistanceToward,
     EnergyPenalty,
     FacingToward,
+    HoldZone,
+    RankByScore,
     Ranking,
     RewardScheme,
     StepContext,
@@ -56,10 +59,10 @@ from arena.social.wrapper import (
 
 __all__ = [
     "DEATH_HOOKS", "PRESETS", "Agent", "AllLiving", "AtLeastNumberLiving", "AtLeastOneLiving",
-    "AtLeastPortionLiving", "BmarsConfig", "BmarsReport", "Coefficients", "Custom", "DeathContext", "Distance",
-    "DistanceToward", "EnergyPenalty", "FacingToward", "Life", "LivingCondition", "Node", "NodeEvidence",
-    "Ranking", "RewardScheme", "SchemeAssertionError", "SocialTree", "SocialTreeAECWrapper",
+    "AtLeastPortionLiving", "BmarsConfig", "BmarsReport", "Coefficients", "Custom", "CustomHook", "DeathContext", "Distance",
+    "DistanceToward", "EnergyPenalty", "FacingToward", "HoldZone", "HookStep", "Life", "LivingCondition", "Node", "NodeEvidence",
+    "RankByScore", "Ranking", "RewardScheme", "SchemeAssertionError", "SocialTree", "SocialTreeAECWrapper",
     "SocialTreeParallelWrapper", "SocialTreeWrapper", "StepContext", "SurvivalTime", "Team", "Time",
     "TimePenalty", "TreeError", "VelocityToward", "assert_scheme", "classify_returns", "classify_reward",
-    "measure_tree", "mpe_positions", "preset_tree",
+    "measure_tree", "mpe_positions", "preset_tree", "register_hook",
 ]

@@ -93,9 +93,8 @@ def _scheme(data: Any, where: str) -> RewardScheme:
     if "type" not in data:
         raise TreeError(f"{where}: missing field 'type' (one of {', '.join(SCHEME_TYPES)})")
     kind = data["type"]
-    if kind == "Custom":
-        raise TreeError(f"{where}: Custom schemes run Python code, so they are declared in Python "
-                        "(arena.social.Custom), never in a tree file")
+    if kind in ("Custom", "custom"):
+        return _hook_scheme(data, where)
     if kind not in SCHEME_TYPES:
         raise _unknown(kind, list(SCHEME_TYPES), where, "scheme type")
     allowed = SCHEME_FIELDS[kind]
@@ -111,6 +110,26 @@ def _scheme(data: Any, where: str) -> RewardScheme:
     except TreeError as exc:
         raise TreeError(f"{where}: {exc}") from None
     except TypeError as exc:
+        raise TreeError(f"{where}: {exc}") from None
+
+
+HOOK_FIELDS = ("hook", "kind", "declared", "score")
+
+
+def _hook_scheme(data: Mapping[str, Any], where: str) -> RewardScheme:
+    """``{type: Custom, hook: "package.module:function"}``: a batched hook (arena.social.hooks)."""
+    from arena.social.hooks import CustomHook
+
+    if "hook" not in data:
+        raise TreeError(f"{where}: Custom schemes run Python code: name a batched hook with hook: "
+                        "'package.module:function' (or a name given to arena.social.register_hook), or declare "
+                        "arena.social.Custom in Python")
+    for key in data:
+        if key != "type" and key not in HOOK_FIELDS:
+            raise _unknown(key, list(HOOK_FIELDS), where, "field of Custom")
+    try:
+        return CustomHook(**{k: v for k, v in data.items() if k != "type"})
+    except TreeError as exc:
         raise TreeError(f"{where}: {exc}") from None
 
 

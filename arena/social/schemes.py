@@ -42,6 +42,7 @@ class Coefficients:
     direction: float = 0.01  # FacingToward a target
     time: float = 0.001      # Time (Longer / Shorter), TimePenalty
     energy: float = 0.01     # EnergyPenalty (not one of Arena's published values: ours)
+    zone: float = 1.0        # HoldZone (ours: 1 per step held; 0.001 weighs it like Time)
     custom: float = 1.0      # user callables
 
     def of(self, kind: str) -> float:
@@ -106,10 +107,19 @@ class StepContext:
 
 
 class RewardScheme:
-    """Base class. Subclasses set ``kind`` (the coefficient they use) and implement :meth:`values`."""
+    """Base class. Subclasses set ``kind`` (the coefficient they use) and implement :meth:`values`.
+
+    A scheme that can feed a named score (:class:`RankByScore`) has a ``score`` attribute (the
+    name, or ``None``) and implements :meth:`score_value`."""
 
     kind: ClassVar[str] = "custom"
     needs_positions: ClassVar[bool] = False
+    score: str | None = None
+
+    def score_value(self, ctx: StepContext, path: Path) -> float:
+        """This step's node-level value added to the score ``self.score`` of the node ``path``
+        (before coefficient and scale, so a score counts even when the coefficient is 0)."""
+        raise TypeError(f"{type(self).__name__} cannot feed a score")
 
     def validate(self, tree: SocialTree, path: Path) -> None:
         """Check the scheme fits its node (raise :class:`TreeError` naming the node)."""
@@ -392,6 +402,159 @@ class TimePenalty(RewardScheme):
         return {"type": "TimePenalty"}
 
 
+def check_score_name(value: Any, what: str) -> str | None:
+    """A score name (``None`` for none): a non-empty string."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise TreeError(f"{what} score must be a name such as 'hill', got {value!r}")
+    return value
+
+
+def _zone_test(ctx: StepContext, scheme: str) -> Callable[[str, np.ndarray], bool]:
+    inside = getattr(getattr(ctx.env, "unwrapped", ctx.env), "inside_zone", None)
+    if inside is None:
+        raise TreeError(f"{scheme} needs an env with inside_zone(zone, position), such as the 2-D arena games")
+    return inside
+
+
+@dataclass
+class HoldZone(RewardScheme):
+    """Exclusive control of a zone: +1 per step, broadcast to the agents below the node, while
+    some living agent below the node is inside ``zone`` and no living agent below any sibling
+    node is (a contested zone pays nobody). Times the ``zone`` coefficient (default 1). On the
+    root (no siblings) it pays while any living agent is inside.
+
+    "Living" means alive when the step began (the agents a per-step scheme pays); positions are
+    those after the step. ``score``: also add the value (1 or 0, before the coefficient) to the
+    node's score of that name, for :class:`RankByScore`.
+    """
+
+    zone: str = ""
+    score: str | None = None
+    kind: ClassVar[str] = "zone"
+    needs_positions: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.zone, str) or not self.zone:
+            raise TreeError(f"HoldZone needs a zone name, got {self.zone!r}")
+        self.score = check_score_name(self.score, "HoldZone")
+
+    def held(self, ctx: StepContext, path: Path) -> bool:
+        """Whether the node holds the zone alone in this step."""
+        if not ctx.alive_before[path]:
+            return False
+        inside = _zone_test(ctx, "HoldZone")
+
+        def occupied(node: Path) -> bool:
+            return any(inside(self.zone, ctx.position(ctx.tree.info(ctx.tree.leaf_of(a)).entity or a))
+                       for a in ctx.receivers(node))
+
+        if not occupied(path):
+            return False
+        siblings = [c for c in ctx.tree.children(path[:-1]) if c != path] if path else []
+        return not any(occupied(s) for s in siblings)
+
+    def values(self, ctx: StepContext, path: Path) -> dict[str, float]:
+        return _broadcast(ctx, path, 1.0) if self.held(ctx, path) else {}
+
+    def score_value(self, ctx: StepContext, path: Path) -> float:
+        return 1.0 if self.held(ctx, path) else 0.0
+
+    def expected_class(self, tree: SocialTree, path: Path) -> str | None:
+        return _team_class(tree, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "HoldZone", "zone": self.zone}
+        if self.score:
+            out["score"] = self.score
+        return out
+
+
+def score_ranks(scores: np.ndarray, decimals: int = 9) -> np.ndarray:
+    """Ranks of ``scores[..., n]`` along the last axis in ascending order, ties sharing the mean
+    of the places they take: rank_c = #{j: s_j < s_c} + #{j != c: s_j = s_c} / 2 (so the ranks of
+    n always add up to n (n - 1) / 2). Scores are compared after rounding to ``decimals``."""
+    s = np.round(np.asarray(scores, dtype=np.float64), decimals)
+    less = (s[..., None, :] < s[..., :, None]).sum(-1)
+    equal = (s[..., None, :] == s[..., :, None]).sum(-1) - 1
+    return less + 0.5 * equal
+
+
+@dataclass
+class RankByScore(RewardScheme):
+    """End-of-episode ranking of the node's children by their accumulated score.
+
+    A child's score is the sum, over the episode, of every value fed into the score named
+    ``score`` by the schemes in the child's subtree (``HoldZone(zone, score=...)``, ``InZone``,
+    a ``Custom`` hook with ``score``). When the node dies (the root: when the episode ends, by the
+    root's death or the time limit) each child gets its rank among its siblings in ascending score,
+    ties sharing the mean of their places (two of three tied last get 0.5 each), exactly like
+    :class:`Ranking`'s death ranks: ``Highest`` pays the rank (the top scorer of n gets n - 1, like
+    ``Survive``), ``Lowest`` pays n - rank - 1 (like ``Depart``). ``penalize_tie``: when every
+    child has the same score each additionally gets -1. Broadcast to the agents below each child
+    that were alive when that last step began; times the ``ranking`` coefficient. Paid once.
+    """
+
+    score: str | None = None
+    mode: str = "Highest"
+    penalize_tie: bool = False
+    kind: ClassVar[str] = "ranking"
+
+    def __post_init__(self) -> None:
+        self.score = check_score_name(self.score, "RankByScore")
+        if self.score is None:
+            raise TreeError("RankByScore needs score: the name of the score to rank by (fed by e.g. "
+                            "HoldZone(zone, score=NAME))")
+        if self.mode not in ("Highest", "Lowest"):
+            raise TreeError(f"RankByScore mode must be 'Highest' or 'Lowest', got {self.mode!r}")
+        if not isinstance(self.penalize_tie, bool):
+            raise TreeError(f"RankByScore penalize_tie must be true or false, got {self.penalize_tie!r}")
+
+    def validate(self, tree: SocialTree, path: Path) -> None:
+        where = tree.info(path).path_str
+        if len(tree.children(path)) < 2:
+            raise TreeError(f"{where}: RankByScore needs a node with at least two children to rank")
+        fed = [p for p in tree.preorder() if len(p) > len(path) and p[:len(path)] == tuple(path)
+               and any(getattr(s, "score", None) == self.score and not isinstance(s, RankByScore)
+                       for s in tree.info(p).schemes)]
+        if not fed:
+            raise TreeError(f"{where}: RankByScore ranks by score {self.score!r}, but no scheme below this node "
+                            f"feeds it; add score: {self.score} to a HoldZone, InZone or Custom hook of the children")
+
+    def values(self, ctx: StepContext, path: Path) -> dict[str, float]:
+        if path not in ctx.life.newly_dead:
+            return {}
+        children = ctx.tree.children(path)
+        n = len(children)
+        totals = np.array([ctx.life.score_of(self.score, c) for c in children])
+        rank = score_ranks(totals)
+        value = rank if self.mode == "Highest" else n - rank - 1.0
+        if self.penalize_tie and np.all(rank == rank[0]):
+            value = value - 1.0
+        out: dict[str, float] = {}
+        for child, v in zip(children, value):
+            for agent in ctx.receivers(child):
+                out[agent] = out.get(agent, 0.0) + float(v)
+        return out
+
+    def expected_class(self, tree: SocialTree, path: Path) -> str | None:
+        sizes = {len(tree.agents_below(c)) for c in tree.children(path)}
+        return "CP" if len(sizes) == 1 and not self.penalize_tie else "CC"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "RankByScore", "score": self.score, "mode": self.mode, "penalize_tie": self.penalize_tie}
+
+
+def accumulate_scores(ctx: StepContext) -> None:
+    """Add this step's value of every score-feeding scheme to ``ctx.life``'s scores (call it
+    before the step's rewards, so a ranking paid in this step counts this step)."""
+    for path in ctx.tree.preorder():
+        for scheme in ctx.tree.info(path).schemes:
+            if scheme.score and not isinstance(scheme, RankByScore):
+                ctx.life.add_score(scheme.score, path, scheme.score_value(ctx, path))
+
+
 class Custom(RewardScheme):
     """A user callable ``fn(ctx, path) -> float | {agent: float}``: a float is broadcast to the
     agents below the node, a dict pays the named agents (each must be below the node). Times the
@@ -447,6 +610,8 @@ SCHEME_TYPES: dict[str, Callable[..., RewardScheme]] = {
     "FacingToward": FacingToward,
     "EnergyPenalty": EnergyPenalty,
     "TimePenalty": TimePenalty,
+    "HoldZone": HoldZone,
+    "RankByScore": RankByScore,
 }
 
 SCHEME_FIELDS: dict[str, tuple[str, ...]] = {
@@ -459,6 +624,8 @@ SCHEME_FIELDS: dict[str, tuple[str, ...]] = {
     "FacingToward": ("target",),
     "EnergyPenalty": ("noop",),
     "TimePenalty": (),
+    "HoldZone": ("zone", "score"),
+    "RankByScore": ("score", "mode", "penalize_tie"),
 }
 
 

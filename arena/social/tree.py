@@ -487,7 +487,8 @@ class Life:
 
     ``rank[path]`` is the death rank of a node among its siblings (fractional when shared, see the
     module docstring); ``died_at[path]`` the step it died. ``newly_dead`` lists the nodes that died
-    in the last :meth:`step` / :meth:`finish` call.
+    in the last :meth:`step` / :meth:`finish` call. ``scores[name][path]`` holds what the schemes
+    of node ``path`` fed into the score ``name`` so far (see ``RankByScore``).
     """
 
     tree: SocialTree
@@ -496,6 +497,7 @@ class Life:
     rank: dict[Path, float] = field(init=False)
     died_at: dict[Path, int] = field(init=False)
     newly_dead: list[Path] = field(init=False)
+    scores: dict[str, dict[Path, float]] = field(init=False)
     step_count: int = field(init=False, default=0)
     _dead_children: dict[Path, int] = field(init=False)
     _limits: list[tuple[Path, int]] = field(init=False)
@@ -507,6 +509,7 @@ class Life:
         self.rank = {}
         self.died_at = {}
         self.newly_dead = []
+        self.scores = {}
         self._dead_children = {p: 0 for p in nodes}
         self._limits = [(p, self.tree.info(p).max_living_steps) for p in nodes
                         if self.tree.info(p).max_living_steps is not None]
@@ -515,6 +518,16 @@ class Life:
     def over(self) -> bool:
         """The root is dead: the episode is over."""
         return not self.alive[()]
+
+    def add_score(self, name: str, path: Path, value: float) -> None:
+        """Add ``value`` to what node ``path`` fed into the score ``name``."""
+        table = self.scores.setdefault(name, {})
+        table[tuple(path)] = table.get(tuple(path), 0.0) + float(value)
+
+    def score_of(self, name: str, path: Path) -> float:
+        """The score ``name`` of a node: what the nodes of its subtree (itself included) fed into it."""
+        path = tuple(path)
+        return sum(v for p, v in self.scores.get(name, {}).items() if p[:len(path)] == path)
 
     def living_children(self, path: Path) -> int:
         return sum(self.alive[c] for c in self.tree.children(path))

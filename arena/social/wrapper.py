@@ -38,7 +38,14 @@ from typing import Any
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
 
-from arena.social.schemes import Positions, PositionsAccessor, Ranking, StepContext, node_terms
+from arena.social.schemes import (
+    Positions,
+    PositionsAccessor,
+    Ranking,
+    StepContext,
+    accumulate_scores,
+    node_terms,
+)
 from arena.social.tree import SocialTree, TreeError
 
 
@@ -179,6 +186,7 @@ class _TreeCore:
         # Nodes whose ranking of their children pays: agents below their children may have to wait.
         self._ranking_nodes = {p for p in tree.preorder()
                                if any(isinstance(s, Ranking) for s in tree.info(p).schemes)}
+        self._scores = any(s.score for p in tree.preorder() for s in tree.info(p).schemes)
 
     def start(self) -> None:
         self.life = self.tree.start()
@@ -224,6 +232,8 @@ class _TreeCore:
             alive_before=alive_before, env_rewards={self.to_tree[a]: r for a, r in env_rewards.items()},
             action_spaces=self._action_spaces,
             positions=self.positions, prev_positions=prev_positions, headings=self.headings)
+        if self._scores:
+            accumulate_scores(ctx)
         terms: dict[str, dict[str, float]] = {a: {} for a in self.to_tree}
         rewards = {a: 0.0 for a in self.to_tree}
         for path in self._scheme_nodes:

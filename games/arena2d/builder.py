@@ -5,7 +5,7 @@ batched engine. :func:`game_from_dict` / :func:`load_game` read the YAML form (`
 code runs from a file) and report the first bad field by its path (``agents[1].radius``).
 
 YAML layout (every key maps onto a :class:`GameDef` field; the tree is an :mod:`arena.social`
-tree in its dict form, and may also use the 2-D ``InZone`` scheme)::
+tree in its dict form, and may also use the 2-D ``InZone`` scheme and batched Custom hooks)::
 
     name: Tag-1T2P
     playground: {width: 12, height: 12}
@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from arena.social.config import HOOK_FIELDS
+from arena.social.hooks import CustomHook
 from arena.social.schemes import SCHEME_FIELDS, SCHEME_TYPES, Coefficients, RewardScheme
 from arena.social.tree import Node, TreeError
 from games.arena2d.engine import Arena2DGame
@@ -52,9 +54,11 @@ from games.arena2d.spec import (
     validate,
 )
 
-# Scheme types a YAML game may name: arena.social's file-safe schemes plus the engine's InZone.
-GAME_SCHEMES: dict[str, Any] = {**SCHEME_TYPES, "InZone": InZone}
-GAME_SCHEME_FIELDS: dict[str, tuple[str, ...]] = {**SCHEME_FIELDS, "InZone": ("entity", "zone")}
+# Scheme types a YAML game may name: arena.social's file-safe schemes, the engine's InZone and
+# batched Custom hooks ({type: Custom, hook: "package.module:function"}, arena.social.hooks).
+GAME_SCHEMES: dict[str, Any] = {**SCHEME_TYPES, "InZone": InZone, "Custom": CustomHook}
+GAME_SCHEME_FIELDS: dict[str, tuple[str, ...]] = {**SCHEME_FIELDS, "InZone": ("entity", "zone", "score"),
+                                                  "Custom": HOOK_FIELDS}
 NODE_FIELDS = ("id", "name", "agent", "entity", "children", "schemes", "condition", "max_living_steps",
                "scale", "declared")
 
@@ -140,7 +144,10 @@ def _scheme(data: Any, where: str) -> RewardScheme:
         data = {"type": data}
     if not isinstance(data, dict) or "type" not in data:
         raise GameDefinitionError(f"{where}: a scheme is a mapping with a type, e.g. {{type: Ranking, mode: Survive}}")
-    kind = data["type"]
+    kind = "Custom" if data["type"] == "custom" else data["type"]
+    if kind == "Custom" and "hook" not in data:
+        raise GameDefinitionError(f"{where}: a Custom scheme names its batched hook: "
+                                  "{type: Custom, hook: 'package.module:function'}")
     if kind not in GAME_SCHEMES:
         raise _unknown(kind, list(GAME_SCHEMES), f"{where}.type")
     kwargs = {k: v for k, v in data.items() if k != "type"}

@@ -1,5 +1,8 @@
 """The registered 2-D games: name -> (module in games.arena2d.games, definition kwargs, description).
 
+A game written in YAML names its file instead of a module (``king_of_the_hill.yaml``, kwargs
+``{}``), loaded with :func:`games.arena2d.builder.load_game`.
+
 Kept import-free so that registering the games costs nothing: a game's module (and the engine,
 with its numba kernels) is imported only when the game is built.
 """
@@ -7,6 +10,7 @@ with its numba kernels) is imported only when the game is built.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +34,8 @@ GAMES: dict[str, tuple[str, dict[str, Any], str]] = {
     "BlowBlow-2T2P": ("blowblow", {}, "BlowBlow: blow two balls into the other team's half (blow action)"),
     "YouShallNotPass-2T1P": ("you_shall_not_pass", {}, "YouShallNotPass: a runner against a heavier guard"),
     "CaptureTheFlag-2T2P": ("capture_the_flag", {}, "CaptureTheFlag: push the enemy flag into your base (depth 3)"),
+    "KingOfTheHill-2T2P": ("king_of_the_hill.yaml", {},
+                           "King of the Hill 2v2: hold the central hill alone longest (written in YAML)"),
 }
 
 
@@ -38,4 +44,8 @@ def definition(name: str) -> GameDef:
     if name not in GAMES:
         raise ValueError(f"unknown 2-D game {name!r}; games are {', '.join(GAMES)}")
     module, kwargs, _ = GAMES[name]
+    if module.endswith((".yaml", ".yml")):
+        from games.arena2d.builder import load_game
+
+        return load_game(Path(__file__).parent / "games" / module)
     return importlib.import_module(f"games.arena2d.games.{module}").definition(**kwargs)

@@ -413,7 +413,7 @@ class Arena2DGame(BatchedParallelGame):
 
         headings = np.stack([np.cos(self.angle), np.sin(self.angle)], axis=-1) if social.needs_headings else None
         inputs = StepInputs(points_before, self._points() if social.needs_points else None, headings, raw,
-                            self._inside_entity)
+                            self._inside_entity, engine=self)
         terms = None
         if self.track_terms:
             self.reward_terms[:] = 0.0

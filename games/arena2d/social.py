@@ -10,8 +10,11 @@ path). The 2-D engine steps thousands of copies at once, so this module compiles
   the positions they occupy (ranks of n children add up to n(n-1)/2, so rankings are
   constant-sum); survivors of a dying parent die in a later event and rank after;
 * the reward schemes of :mod:`arena.social.schemes` (Ranking, Time, Distance, DistanceToward,
-  VelocityToward, FacingToward, EnergyPenalty, TimePenalty) plus :class:`InZone`, with the tree's
-  coefficients and node scales: an agent's reward is the sum over the nodes of its path.
+  VelocityToward, FacingToward, EnergyPenalty, TimePenalty, HoldZone, RankByScore) plus
+  :class:`InZone` and batched Custom hooks (:mod:`arena.social.hooks`), with the tree's
+  coefficients and node scales: an agent's reward is the sum over the nodes of its path;
+* named scores (``scores[B, nodes, K]``): what HoldZone / InZone / hooks with ``score`` fed in
+  this episode, ranked by RankByScore when its node dies.
 """
 
 from __future__ import annotations
@@ -22,17 +25,22 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from arena.social.hooks import CustomHook, HookStep
 from arena.social.schemes import (
     Distance,
     DistanceToward,
     EnergyPenalty,
     FacingToward,
+    HoldZone,
+    RankByScore,
     Ranking,
     RewardScheme,
     StepContext,
     Time,
     TimePenalty,
     VelocityToward,
+    check_score_name,
+    score_ranks,
 )
 from arena.social.tree import (
     AllLiving,
@@ -49,13 +57,15 @@ from arena.social.wrapper import DEATH_HOOKS, DeathContext
 @dataclass
 class InZone(RewardScheme):
     """Per step while ``entity`` is inside ``zone``: +1 broadcast to the agents below the node,
-    times the ``custom`` coefficient (default 1). Pays only while the node is alive.
+    times the ``custom`` coefficient (default 1). Pays only while the node is alive. ``score``:
+    also feed the value into that score (for ``RankByScore``).
 
     A 2-D engine scheme (the engine knows the zones' shapes); YAML games name it ``InZone``.
     """
 
     entity: str = ""
     zone: str = ""
+    score: str | None = None
     kind: ClassVar[str] = "custom"
     needs_positions: ClassVar[bool] = True
 
@@ -64,6 +74,10 @@ class InZone(RewardScheme):
             raise TreeError(f"InZone needs an entity name, got {self.entity!r}")
         if not isinstance(self.zone, str) or not self.zone:
             raise TreeError(f"InZone needs a zone name, got {self.zone!r}")
+        self.score = check_score_name(self.score, "InZone")
+
+    def score_value(self, ctx: StepContext, path: Path) -> float:
+        return 1.0 if self.values(ctx, path) else 0.0
 
     def values(self, ctx: StepContext, path: Path) -> dict[str, float]:
         """Per-episode evaluation (used when the tree is laid over a single env by the wrapper):
@@ -81,7 +95,10 @@ class InZone(RewardScheme):
         return "CL" if len(tree.agents_below(path)) >= 2 else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "InZone", "entity": self.entity, "zone": self.zone}
+        out: dict[str, Any] = {"type": "InZone", "entity": self.entity, "zone": self.zone}
+        if self.score:
+            out["score"] = self.score
+        return out
 
 
 def deaths_arena2d(ctx: DeathContext) -> list[set[str]]:
@@ -109,7 +126,7 @@ class StepInputs:
     ``points_before`` / ``points_after``: ``[B, E, 2]`` positions of every named entity (bodies,
     then zone centres); ``headings``: ``[B, A, 2]`` unit vectors; ``actions``: ``[B, A]`` discrete
     indices or ``[B, A, D]`` continuous actions; ``inside``: callable(entity index, zone name) ->
-    ``[B]`` bool.
+    ``[B]`` bool. ``engine``: the batched game (handed to Custom hooks).
     """
 
     points_before: np.ndarray
@@ -117,6 +134,7 @@ class StepInputs:
     headings: np.ndarray
     actions: np.ndarray
     inside: Callable[[int, str], np.ndarray]
+    engine: Any = None
 
 
 class BatchedTree:
@@ -171,13 +189,24 @@ class BatchedTree:
         self.has_timeouts = bool((self.max_steps < np.iinfo(np.int64).max).any())
         self.continuous = continuous
         self.entities = entities
+        self.score_names: list[str] = []
         self.schemes: list[tuple[int, RewardScheme, float, dict[str, Any]]] = []
         for i, p in enumerate(self.paths):
             info = tree.info(p)
             for s in info.schemes:
                 coef = tree.coefficients.of(s.kind) * info.scale
-                self.schemes.append((i, s, coef, self._compile(s, info.path_str, where)))
-        position_schemes = (Distance, DistanceToward, VelocityToward, FacingToward, InZone)
+                data = self._compile(s, info.path_str, where)
+                if s.score and not isinstance(s, RankByScore):
+                    if s.score not in self.score_names:
+                        self.score_names.append(s.score)
+                    data["feeds"] = self.score_names.index(s.score)
+                self.schemes.append((i, s, coef, data))
+        for _, s, _, data in self.schemes:
+            if isinstance(s, RankByScore):
+                data["score"] = self.score_names.index(s.score)
+        # Rankings by score last: they read the scores this step's other schemes fed.
+        self.schemes.sort(key=lambda item: isinstance(item[1], RankByScore))
+        position_schemes = (Distance, DistanceToward, VelocityToward, FacingToward, InZone, HoldZone, CustomHook)
         self.needs_points = any(isinstance(s, position_schemes) for _, s, _, _ in self.schemes)
         self.needs_headings = any(isinstance(s, FacingToward) for _, s, _, _ in self.schemes)
         self.alive = np.ones((num_envs, n), dtype=bool)
@@ -185,6 +214,7 @@ class BatchedTree:
         self.dead_children = np.zeros((num_envs, n), dtype=np.float64)
         self.newly = np.zeros((num_envs, n), dtype=bool)
         self.recorded: np.ndarray | None = None
+        self.scores = np.zeros((num_envs, n, len(self.score_names)))
 
     def _entity(self, name: str, where: str) -> int:
         if name not in self.entities:
@@ -199,10 +229,26 @@ class BatchedTree:
             return {"target": self._entity(s.target, w)}
         if isinstance(s, InZone):
             return {"entity": self._entity(s.entity, w)}
+        path = self.tree.find(node)
+        if isinstance(s, HoldZone):
+            rivals = [self.index[c] for c in self.tree.children(path[:-1]) if c != path] if path else []
+            return {"rivals": self.below[rivals].any(axis=0) if rivals else np.zeros(len(self.agents), dtype=bool)}
+        if isinstance(s, RankByScore):
+            ch = self.children[self.index[path]]
+            # sub[c, m]: node m is in the subtree of child c.
+            sub = np.array([[self.paths[m][:len(self.paths[c])] == self.paths[c] for m in range(len(self.paths))]
+                            for c in ch], dtype=np.float64)
+            return {"sub": sub}
+        if isinstance(s, CustomHook):
+            try:
+                return {"fn": s.fn}
+            except TreeError as exc:
+                raise TreeError(f"{w}: {exc}") from None
         if isinstance(s, Ranking | Time | EnergyPenalty | TimePenalty):
             return {}
-        raise TreeError(f"{w}: the batched 2-D engine evaluates Ranking, Time, Distance, DistanceToward, "
-                        "VelocityToward, FacingToward, EnergyPenalty, TimePenalty and InZone; "
+        raise TreeError(f"{w}: the batched 2-D engine evaluates Ranking, RankByScore, Time, Distance, "
+                        "DistanceToward, VelocityToward, FacingToward, EnergyPenalty, TimePenalty, HoldZone, "
+                        "InZone and Custom hooks ({type: Custom, hook: 'package.module:function'}); "
                         "wrap a single env with arena.social's wrapper for other schemes")
 
     # -- life and death -------------------------------------------------------------------
@@ -214,6 +260,7 @@ class BatchedTree:
         self.rank[sel] = np.nan
         self.dead_children[sel] = 0.0
         self.newly[sel] = False
+        self.scores[sel] = 0.0
 
     def _condition_holds(self, node: int, living: np.ndarray, total: int) -> np.ndarray:
         code = self.cond[node]
@@ -311,12 +358,25 @@ class BatchedTree:
         num_envs = alive_before.shape[0]
         receivers = alive_before[:, self.leaf]  # [B, A]
         total = np.zeros((num_envs, len(self.agents)), dtype=np.float64)
+        self._inside_cache: dict[str, np.ndarray] = {}
         for node, scheme, coef, data in self.schemes:
-            if coef == 0.0:
+            feeds = data.get("feeds")
+            if coef == 0.0 and feeds is None:
                 continue
             contrib = self._scheme(node, scheme, data, alive_before, receivers, inputs)
             if contrib is None:
                 continue
+            if feeds is not None:
+                # A node-level value [B] feeds the score as is; a per-agent one as its sum over
+                # the node's paid agents.
+                value, contrib = contrib if isinstance(contrib, tuple) else (None, contrib)
+                if value is None:
+                    value = (np.asarray(contrib) * (receivers & self.below[node][None, :])).sum(axis=1)
+                self.scores[:, node, feeds] += value
+                if coef == 0.0:
+                    continue
+            elif isinstance(contrib, tuple):
+                contrib = contrib[1]
             contrib = np.asarray(contrib, dtype=np.float64) * coef
             total += contrib
             if terms is not None:
@@ -326,9 +386,28 @@ class BatchedTree:
             terms *= receivers[:, None, :]
         return total
 
+    def _agents_inside(self, zone: str, x: StepInputs) -> np.ndarray:
+        """``[B, A]`` which agents are inside ``zone`` after the step (once per zone and step)."""
+        if zone not in self._inside_cache:
+            self._inside_cache[zone] = np.stack([np.asarray(x.inside(k, zone), dtype=bool)
+                                                 for k in range(len(self.agents))], axis=1)
+        return self._inside_cache[zone]
+
     def _scheme(self, node: int, s: RewardScheme, data: dict[str, Any], alive_before: np.ndarray,
-                receivers: np.ndarray, x: StepInputs) -> np.ndarray | None:
+                receivers: np.ndarray, x: StepInputs) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
+        """One scheme's ``[B, A]`` contribution before its coefficient, or ``(value[B], contribution)``
+        for node-level schemes (the value is what a score is fed)."""
         below = self.below[node]  # [A]
+        if isinstance(s, RankByScore):
+            newly = self.newly[:, node]
+            if not newly.any():
+                return None
+            ch = self.children[node]
+            rank = score_ranks(self.scores[:, :, data["score"]] @ data["sub"].T)  # [B, C]
+            value = rank if s.mode == "Highest" else len(ch) - rank - 1.0
+            if s.penalize_tie:
+                value = value - (rank.max(axis=1) == rank.min(axis=1))[:, None]
+            return (value * newly[:, None]) @ self.below[ch].astype(np.float64)
         if isinstance(s, Ranking):
             ch = self.children[node]
             newly = self.newly[:, ch]
@@ -354,7 +433,15 @@ class BatchedTree:
             closer = gap(x.points_before) - gap(x.points_after)
             return live * closer[:, None]
         if isinstance(s, InZone):
-            return live * x.inside(data["entity"], s.zone)[:, None]
+            held = alive_before[:, node] & np.asarray(x.inside(data["entity"], s.zone), dtype=bool)
+            return held.astype(np.float64), live * held[:, None]
+        if isinstance(s, HoldZone):
+            present = self._agents_inside(s.zone, x) & receivers  # [B, A]
+            held = (alive_before[:, node] & (present & below[None, :]).any(axis=1)
+                    & ~(present & data["rivals"][None, :]).any(axis=1))
+            return held.astype(np.float64), live * held[:, None]
+        if isinstance(s, CustomHook):
+            return self._hook(node, s, data, alive_before, receivers, x, live)
         num_agents = len(self.agents)
         mine = receivers & below[None, :]
         if isinstance(s, EnergyPenalty):
@@ -379,3 +466,29 @@ class BatchedTree:
             norm = np.linalg.norm(to, axis=-1)
             value = (x.headings * to).sum(-1) / np.where(norm > 0, norm, 1.0)
         return value * mine
+
+    def _hook(self, node: int, s: CustomHook, data: dict[str, Any], alive_before: np.ndarray,
+              receivers: np.ndarray, x: StepInputs, live: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Call a Custom hook on this step's batched state (see :mod:`arena.social.hooks`)."""
+        num_envs, num_agents = receivers.shape
+        where = f"{self.path_strs[node]}: Custom hook {s.hook!r}"
+        step = HookStep(
+            tree=self.tree, node=self.paths[node], node_index=node, agents=self.agents, below=self.below[node],
+            paths=self.paths, alive_before=alive_before, alive=self.alive, newly_dead=self.newly,
+            receivers=receivers, entities=self.entities, points_before=x.points_before,
+            points_after=x.points_after, actions=x.actions,
+            steps=getattr(x.engine, "steps", None), engine=x.engine, inside_fn=x.inside,
+            score_fn=lambda name: self._score_table(name, where))
+        out = np.asarray(data["fn"](step), dtype=np.float64)
+        if out.shape == (num_envs,):
+            value = out * alive_before[:, node]
+            return value, live * out[:, None]
+        if out.shape == (num_envs, num_agents):
+            return None, out * (receivers & self.below[node][None, :])
+        raise TreeError(f"{where} returned shape {out.shape}; return [B] = ({num_envs},) values (broadcast to the "
+                        f"node's agents) or [B, A] = ({num_envs}, {num_agents}) per-agent values")
+
+    def _score_table(self, name: str, where: str) -> np.ndarray:
+        if name not in self.score_names:
+            raise TreeError(f"{where}: no scheme feeds a score {name!r}; scores are {', '.join(self.score_names) or 'none'}")
+        return self.scores[:, :, self.score_names.index(name)]

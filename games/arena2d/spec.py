@@ -339,6 +339,12 @@ def validate(game: GameDef) -> SocialTree:
             raise _fail(f"{g} agents[{i}].name", f"{name!r} is not a leaf of the tree; leaves stand for "
                                                  f"{', '.join(tree.agents)}")
     zone_names = {z.name for z in game.zones}
+    for path in tree.preorder():
+        for k, scheme in enumerate(tree.info(path).schemes):
+            zone = getattr(scheme, "zone", None)
+            if isinstance(zone, str) and zone not in zone_names:
+                raise _fail(f"{g} tree: {tree.info(path).path_str}: schemes[{k}] ({type(scheme).__name__}).zone",
+                            f"{zone!r} is not a zone; zones are {', '.join(sorted(zone_names)) or 'none'}")
     node_paths = {tree.info(p).path_str for p in tree.preorder()}
     body_names = {b.name for b in game.bodies}
     for i, t in enumerate(game.triggers):
