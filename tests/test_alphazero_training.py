@@ -17,6 +17,7 @@ from arena.alphazero.checkpoint import CheckpointError, load_model_record, load_
 from arena.alphazero.config import AlphaZeroConfig, ConfigError, load_config
 from arena.alphazero.network import alphazero_loss, build_network, encode_planes
 from arena.alphazero.replay import ReplayBuffer, augment, symmetry_count, transform
+from arena.env import symmetries_of
 from games.board.mnk import connect_four, gomoku, tic_tac_toe
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,9 +48,10 @@ def test_symmetries_map_policies_to_the_transformed_legal_moves(game):
     pi = legal / legal.sum(axis=1, keepdims=True)
     pi = pi * np.random.default_rng(1).random(pi.shape)  # an arbitrary distribution on legal moves
     pi = (pi / pi.sum(axis=1, keepdims=True)).astype(np.float32)
-    seen = set()
-    for k in range(symmetry_count(game)):
-        p2, pi2 = transform(game, planes, pi, k)
+    seen = {planes.tobytes()}
+    for symmetry in symmetries_of(game):
+        k = symmetry.name
+        p2, pi2 = transform(symmetry, planes, pi)
         assert np.allclose(pi2.sum(axis=1), 1.0)
         for b in range(states.batch_size):
             obs = np.stack([p2[b, 0], p2[b, 1]], axis=-1).astype(np.int8)

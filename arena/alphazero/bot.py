@@ -4,7 +4,9 @@
 default for the game from :mod:`arena.alphazero.pretrained`. It searches 400 playouts per move
 unless the ``playouts=`` option (``arena play --playouts N``) says otherwise. The search batches the leaves of its
 single tree with virtual loss (``leaves_per_call`` leaves per network call), keeps the subtree of
-the moves played, always plays the most visited move (tau -> 0) and adds no noise.
+the moves played, always plays the most visited move (tau -> 0) and adds no noise. The search
+proves wins and losses (MCTS-Solver): a proven win is played, a proven loss never is unless every
+move loses; ``az:nosolver`` / ``az:CHECKPOINT:nosolver`` (or the option ``solver=False``) turns it off.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from arena.bots import BotSpecError, SearchResult, game_of, register_bot
+from arena.bots import BotSpecError, SearchResult, current_state, game_of, register_bot
+from arena.env.batched import position_key
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_PLAYOUTS = 400  # per move when the caller gives no playouts= (the book's gomoku column)
@@ -22,15 +25,25 @@ DEFAULT_PLAYOUTS = 400  # per move when the caller gives no playouts= (the book'
 
 def default_checkpoint_name(game: Any) -> str:
     """File name of the shipped model for a game: ``tic_tac_toe.pt``, ``connect_four.pt``,
-    ``gomoku_6x6_4.pt`` (board size and line length for gomoku)."""
+    ``gomoku_6x6_4.pt`` (board size and line length for gomoku); other games may name theirs with
+    a ``model_name`` attribute (``othello_6x6.pt``), else ``<name>_<H>x<W>.pt``."""
     if game.name == "gomoku":
         suffix = "_exact" if getattr(game, "exact", False) else ""
         return f"gomoku_{game.rows}x{game.cols}_{game.k}{suffix}.pt"
-    return f"{game.name}.pt"
+    if game.name in ("tic_tac_toe", "connect_four"):
+        return f"{game.name}.pt"
+    custom = getattr(game, "model_name", None)
+    if custom:
+        return f"{custom}.pt"
+    rows, cols = int(game.observation_shape[0]), int(game.observation_shape[1])
+    return f"{game.name}_{rows}x{cols}.pt"
 
 
 def same_rules(a: Any, b: Any) -> bool:
-    return all(getattr(a, k, None) == getattr(b, k, None) for k in ("name", "rows", "cols", "k", "gravity", "exact"))
+    """Whether two games have the same rules: same type, and the same repr (which names the
+    variant), action count and observation shape."""
+    return (type(a) is type(b) and repr(a) == repr(b) and a.num_actions == b.num_actions
+            and tuple(a.observation_shape) == tuple(b.observation_shape))
 
 
 class AlphaZeroBot:
@@ -38,7 +51,7 @@ class AlphaZeroBot:
 
     def __init__(self, game: Any, model: Any, *, simulations: int = 400, c_puct: float = 5.0,
                  leaves_per_call: int = 8, device: str = "auto", seed: int | None = None,
-                 name: str = "az") -> None:
+                 solver: bool = True, name: str = "az", env: Any = None) -> None:
         from arena.alphazero.network import NetworkEvaluator, resolve_device
         from arena.mcts.batched import BatchedMCTS, SearchParams
 
@@ -46,10 +59,12 @@ class AlphaZeroBot:
             raise ValueError(f"playouts must be >= 1, got {simulations}")
         self.name = name
         self.game = game
+        self.env = env  # the env it plays in (the position is read from it); see arena.bots.bind_env
         dev = resolve_device(device)
         self.model = model.to(dev).eval()
         self.params = SearchParams(num_simulations=int(simulations), c_puct=c_puct,
-                                   leaves_per_game=max(1, min(int(leaves_per_call), int(simulations))))
+                                   leaves_per_game=max(1, min(int(leaves_per_call), int(simulations))),
+                                   solver=bool(solver))
         self.rng = np.random.default_rng(seed)
         evaluator = NetworkEvaluator(game, self.model, dev, threads=1 if dev.type == "cpu" else None)
         self.mcts = BatchedMCTS(game, evaluator, self.params, rng=self.rng)
@@ -59,23 +74,26 @@ class AlphaZeroBot:
         self._have_tree = False
 
     def _root_for(self, observation: np.ndarray) -> None:
-        """Point the tree's root at the observed position, reusing the subtree when the position
+        """Point the tree's root at the current position, reusing the subtree when the position
         follows from the current root by one move (the opponent's reply)."""
-        observed = self.game.state_from_observation(np.asarray(observation))
+        observed = current_state(self.env, self.game, observation)
         if self._have_tree:
             root = self.mcts.tree.root_states()
-            if np.array_equal(root.board, observed.board):
+            target = position_key(observed)
+            if position_key(root) == target:
                 return
             for a in np.flatnonzero(self.game.legal_mask(root)[0]):
                 nxt = root.copy()
                 self.game.step(nxt, np.array([a]))
-                if np.array_equal(nxt.board, observed.board):
+                if position_key(nxt) == target:
                     self.mcts.advance(np.array([a]), nxt)
                     return
-        # Unknown history: rebuild, recovering the last move from a single opponent stone.
-        opp_cells = np.flatnonzero(np.asarray(observation)[..., 1].reshape(-1))
-        if opp_cells.size == 1 and int(observed.moves[0]) == 1:
-            observed.last_move[0] = int(opp_cells[0])
+        # A position rebuilt from an observation has no history; after one stone the last move is
+        # that stone (m,n,k games keep it in ``last_move``, which the network sees).
+        if hasattr(observed, "last_move") and hasattr(observed, "moves") and int(observed.last_move[0]) < 0:
+            opp_cells = np.flatnonzero(np.asarray(observation)[..., 1].reshape(-1))
+            if opp_cells.size == 1 and int(observed.moves[0]) == 1:
+                observed.last_move[0] = int(opp_cells[0])
         self.mcts.reset(observed)
         self._have_tree = True
 
@@ -102,14 +120,14 @@ class AlphaZeroBot:
 
 
 def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, seed: int | None = None,
-             device: str = "auto", leaves_per_call: int = 8) -> AlphaZeroBot:
+             device: str = "auto", leaves_per_call: int = 8, solver: bool = True, env: Any = None) -> AlphaZeroBot:
     """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``."""
     import arena
     from arena.alphazero.checkpoint import CheckpointError, load_model_record
     from arena.alphazero.network import build_network
 
     record = load_model_record(path)
-    trained_on = arena.make(record["game"], **record["game_kwargs"]).game
+    trained_on = game_of(arena.make(record["game"], **record["game_kwargs"]))
     if not same_rules(trained_on, game):
         raise CheckpointError(f"{path} was trained on {trained_on!r}, not {game!r}")
     net = record["network"]
@@ -121,14 +139,21 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
                               f"({str(exc).splitlines()[0][:120]})") from None
     sims = simulations if simulations is not None else DEFAULT_PLAYOUTS
     return AlphaZeroBot(game, model, simulations=sims, seed=seed, device=device,
-                        leaves_per_call=leaves_per_call, name=f"az:{Path(path).name}")
+                        leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env)
 
 
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
     playouts = options.pop("playouts", None)
+    solver = options.pop("solver", None)
+    head, _, tail = argument.rpartition(":")
+    if (tail if head or argument == tail else "") in ("solver", "nosolver"):  # az:nosolver, az:PATH:nosolver
+        argument, solver = head, tail == "solver"
+    if solver is not None and not isinstance(solver, bool):
+        raise BotSpecError(f"az option solver={solver!r} must be True or False")
+    solver = True if solver is None else solver
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
-        raise BotSpecError(f"'az' bots take the option playouts, not {', '.join(unknown)}")
+        raise BotSpecError(f"'az' bots take the options playouts and solver, not {', '.join(unknown)}")
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
@@ -144,9 +169,9 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     if playouts is not None and int(playouts) < 1:
         raise BotSpecError(f"playouts must be >= 1, got {playouts}")
     try:
-        return load_bot(path, game, simulations=None if playouts is None else int(playouts), seed=seed)
+        return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed, env=env)
     except ValueError as exc:
         raise BotSpecError(str(exc)) from None
 
 
-register_bot("az", _make_az, "az[:CHECKPOINT]")
+register_bot("az", _make_az, "az[:CHECKPOINT][:nosolver]")

@@ -7,12 +7,13 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "alphazero", help="AlphaZero self-play training on a board game",
+        "alphazero", help="AlphaZero self-play training on any turn-based game",
         description="Train a policy-value network by batched MCTS self-play. Writes OUT/checkpoint.pt "
                     "(resume state), OUT/best.pt and OUT/latest.pt (play them with --opponent az:OUT/best.pt), "
                     "OUT/log.jsonl and TensorBoard scalars under OUT/tb.",
         epilog="example: arena train alphazero connect_four --config c4.yaml --out runs/c4")
-    p.add_argument("game", help="board game: tic_tac_toe, connect_four or gomoku")
+    p.add_argument("game", help="any turn-based game: tic_tac_toe, connect_four, gomoku, othello, hex, a "
+                                "plugin's game, or a copyable PettingZoo AEC module path")
     p.add_argument("--config", help="YAML file of AlphaZeroConfig fields (see docs/alphazero.md)")
     p.add_argument("--out", required=True, help="run directory for checkpoints and logs")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -20,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=int, help="override the config's number of iterations")
     p.add_argument("--size", type=int, help="gomoku board size")
     p.add_argument("--n-in-row", type=int, help="gomoku line length")
+    p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for the game (repeatable), e.g. --env-arg size=6")
     p.add_argument("--seed", type=int, help="override the config's seed")
     p.add_argument("--no-progress", action="store_true", help="print one line per iteration instead of a bar")
     p.set_defaults(func=run)
@@ -37,9 +40,13 @@ def run(args: argparse.Namespace) -> int:
     import arena
 
     env = arena.make(config.game, **config.game_kwargs)  # fails early with the registry's message
-    if not hasattr(env, "game") or not hasattr(env.game, "board_shape"):
-        raise ValueError(f"'{config.game}' is not a turn-based board game; AlphaZero trains on tic_tac_toe, "
-                         "connect_four or gomoku")
+    from arena.alphazero.network import check_network_game
+    from arena.bots import BotSpecError, game_of
+
+    try:
+        check_network_game(game_of(env))
+    except BotSpecError as exc:
+        raise ValueError(f"AlphaZero cannot train on '{config.game}': {exc}") from None
     from arena.alphazero.trainer import train
 
     trainer = train(config, args.out, resume=args.resume, show_progress=not args.no_progress)

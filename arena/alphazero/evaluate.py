@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from arena.env.batched import position_key
 from arena.mcts.batched import BatchedMCTS, Evaluator, SearchParams, sample_actions, visit_policy
 
 
@@ -54,6 +55,7 @@ def play_network_match(game: Any, evaluate_a: Evaluator, evaluate_b: Evaluator, 
     mcts_b = BatchedMCTS(game, evaluate_b, params, rng=rng)
     mcts_a.reset(states)
     mcts_b.reset(states)
+    plies = np.zeros(B, dtype=np.int64)
     while not states.terminal.all():
         active = ~states.terminal
         a_moves = active & (states.to_play == seat_a)
@@ -63,15 +65,16 @@ def play_network_match(game: Any, evaluate_a: Evaluator, evaluate_b: Evaluator, 
             visits[a_moves] = mcts_a.run(a_moves)[a_moves]
         if b_moves.any():
             visits[b_moves] = mcts_b.run(b_moves)[b_moves]
-        tau = np.where(states.moves < opening_moves, 1.0, 0.0)
+        tau = np.where(plies < opening_moves, 1.0, 0.0)
         actions = sample_actions(visit_policy(visits, tau), rng)
         actions = np.where(active, actions, 0)
         game.step(states, actions)
+        plies += active
         mcts_a.advance(actions, states)
         mcts_b.advance(actions, states)
-    winner = states.winner
-    wins = int(((winner == seat_a)).sum())
-    losses = int(((winner == 1 - seat_a)).sum())
+    score_a = game.returns(states)[np.arange(B), seat_a.astype(np.int64)]
+    wins = int((score_a > 0).sum())
+    losses = int((score_a < 0).sum())
     return MatchScore(wins=wins, draws=B - wins - losses, losses=losses)
 
 
@@ -85,7 +88,7 @@ def play_bot_match(make_env: Callable[[], Any], bot_a: Any, bot_b: Any, num_game
 
 # ---------------------------------------------------------------------------- perfect play
 class MinimaxSolver:
-    """Exact negamax values of an m,n,k-game from any position (memoised; tic-tac-toe size)."""
+    """Exact negamax values of a small turn-based game from any position (memoised; tic-tac-toe size)."""
 
     def __init__(self, game: Any) -> None:
         if game.num_actions > 16:
@@ -97,7 +100,7 @@ class MinimaxSolver:
         """Final score of the player to move under perfect play (state: a batch of one)."""
         if bool(state.terminal[0]):
             return float(self.game.returns(state)[0, int(state.to_play[0])])
-        key = state.board.tobytes()
+        key = position_key(state)
         if key not in self.cache:
             self.cache[key] = max(self.action_values(state).values())
         return self.cache[key]
@@ -117,13 +120,16 @@ class PerfectBot:
 
     name = "minimax"
 
-    def __init__(self, game: Any, seed: int | None = None) -> None:
+    def __init__(self, game: Any, seed: int | None = None, env: Any = None) -> None:
         self.game = game
+        self.env = env
         self.solver = MinimaxSolver(game)
         self.rng = np.random.default_rng(seed)
 
     def act(self, observation: Any, action_mask: np.ndarray) -> int:
-        state = self.game.state_from_observation(np.asarray(observation))
+        from arena.bots import current_state
+
+        state = current_state(self.env, self.game, observation)
         values = self.solver.action_values(state)
         best = max(values.values())
         choices = [a for a, v in values.items() if v == best and action_mask[a]]
@@ -139,7 +145,7 @@ def cached_bot_chooser(bot: Any, game: Any) -> Callable[[Any], int]:
     cache: dict[bytes, int] = {}
 
     def choose(state: Any) -> int:
-        key = state.board.tobytes()
+        key = position_key(state)
         if key not in cache:
             bot.reset()
             obs = game.observation(state, int(state.to_play[0]))[0]

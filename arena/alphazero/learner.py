@@ -40,7 +40,8 @@ class AlphaZeroLearner:
     def learn(self, make_env: Callable[[], Any], opponents: Sequence[Bot], steps: int) -> dict[str, float]:
         """``steps`` self-play games, then ``train_steps`` Adam steps; returns loss and game stats."""
         game = game_of(make_env())
-        if game.num_actions != self.trainer.game.num_actions or game.board_shape != self.trainer.game.board_shape:
+        if (game.num_actions != self.trainer.game.num_actions
+                or tuple(game.observation_shape) != tuple(self.trainer.game.observation_shape)):
             raise ValueError(f"this learner trains {self.trainer.game!r}, not {game!r}")
         data = self.trainer.self_play_phase(max(1, int(steps)))
         metrics = self.trainer.train_phase(self.config.train_steps)
@@ -56,7 +57,7 @@ class AlphaZeroLearner:
         game = game_of(env)
         sims = self.bot_simulations or self.config.num_simulations
         return AlphaZeroBot(game, copy.deepcopy(self.trainer.model).cpu(), simulations=sims,
-                            c_puct=self.config.c_puct, device="cpu", seed=seed, name=self.name)
+                            c_puct=self.config.c_puct, device="cpu", seed=seed, name=self.name, env=env)
 
     def state_dict(self) -> dict[str, Any]:
         return {"name": self.name, "trainer": self.trainer.state_dict()}

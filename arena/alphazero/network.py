@@ -1,7 +1,10 @@
 """The policy-value network, its input planes, its loss, and the evaluator the search calls.
 
-Input: 4 binary planes ``[B, 4, H, W]`` -- the player to move's stones, the opponent's stones,
-the last move, and a constant plane that is 1 when the first player is to move.
+Input: ``[B, P, H, W]`` planes built from the game's public protocol -- the ``C`` channels of
+``game.observation(state, to_play)`` (for the m,n,k games: the player to move's stones and the
+opponent's), a plane marking the last move when the state keeps a ``last_move`` field (a flat cell
+index; passes and other non-cell moves mark nothing), and a constant plane that is 1 when the first
+player is to move. ``P = C + 1 + [state has last_move]``: 4 for the m,n,k games.
 Output: policy logits ``[B, A]`` and a value ``[B]`` in [-1, 1] for the player to move.
 Loss (SPEC section 3): ``l = (z - v)^2 - pi^T log p + c * ||theta||^2``.
 """
@@ -15,21 +18,46 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-NUM_PLANES = 4
+NUM_PLANES = 4  # input planes of the m,n,k games (see input_planes for any game)
+
+
+def _has_last_move(game: Any) -> bool:
+    cached = getattr(game, "_arena_has_last_move", None)
+    if cached is None:
+        cached = hasattr(game.initial_state(1), "last_move")
+        try:
+            game._arena_has_last_move = cached
+        except AttributeError:
+            pass
+    return bool(cached)
+
+
+def input_planes(game: Any) -> int:
+    """Number of network input planes for ``game`` (see the module docstring)."""
+    return int(game.observation_shape[2]) + 1 + int(_has_last_move(game))
+
+
+def check_network_game(game: Any) -> None:
+    """A one-line ``ValueError`` unless ``game`` has ``(H, W, C)`` observation planes, which the
+    ResNet's convolutions need."""
+    shape = tuple(getattr(game, "observation_shape", ()))
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"{getattr(game, 'name', game)!r} has observations of shape {shape}; AlphaZero's "
+                         "convolutional network needs (H, W, C) planes")
 
 
 def encode_planes(game: Any, states: Any) -> np.ndarray:
-    """``[B, 4, H, W]`` float32 network input for a batch of states (see the module docstring)."""
-    to_play = np.asarray(states.to_play)
-    obs = game.observation(states, to_play)  # [B, H, W, 2]: own stones, opponent stones
-    B, H, W, _ = obs.shape
-    planes = np.zeros((B, NUM_PLANES, H, W), dtype=np.float32)
-    planes[:, 0] = obs[..., 0]
-    planes[:, 1] = obs[..., 1]
-    last = np.asarray(getattr(states, "last_move", np.full(B, -1)))
-    has_last = np.flatnonzero(last >= 0)
-    planes[has_last, 2, last[has_last] // W, last[has_last] % W] = 1.0
-    planes[:, 3] = (to_play == 0).astype(np.float32)[:, None, None]
+    """``[B, P, H, W]`` float32 network input for a batch of states (see the module docstring)."""
+    to_play = np.asarray(states.to_play).astype(np.int64)
+    obs = np.asarray(game.observation(states, to_play))  # [B, H, W, C] from the mover's point of view
+    B, H, W, C = obs.shape
+    planes = np.zeros((B, input_planes(game), H, W), dtype=np.float32)
+    planes[:, :C] = np.moveaxis(obs, -1, 1)
+    if _has_last_move(game):
+        last = np.asarray(states.last_move).astype(np.int64)
+        has_last = np.flatnonzero((last >= 0) & (last < H * W))
+        planes[has_last, C, last[has_last] // W, last[has_last] % W] = 1.0
+    planes[:, -1] = (to_play == 0).astype(np.float32)[:, None, None]
     return planes
 
 
@@ -50,14 +78,14 @@ class ResidualBlock(nn.Module):
 class PolicyValueNet(nn.Module):
     """ResNet trunk (``blocks`` residual blocks of ``channels``) with a policy and a value head.
 
-    ``forward(planes[B, 4, H, W]) -> (logits[B, A], value[B])``.
+    ``forward(planes[B, P, H, W]) -> (logits[B, A], value[B])``.
     """
 
     def __init__(self, height: int, width: int, num_actions: int, *, blocks: int = 2, channels: int = 32,
-                 value_hidden: int = 64) -> None:
+                 value_hidden: int = 64, in_planes: int = NUM_PLANES) -> None:
         super().__init__()
-        self.height, self.width, self.num_actions = height, width, num_actions
-        self.stem = nn.Sequential(nn.Conv2d(NUM_PLANES, channels, 3, padding=1, bias=False),
+        self.height, self.width, self.num_actions, self.in_planes = height, width, num_actions, in_planes
+        self.stem = nn.Sequential(nn.Conv2d(in_planes, channels, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(channels), nn.ReLU())
         self.trunk = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
         self.policy_head = nn.Sequential(nn.Conv2d(channels, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(),
@@ -72,9 +100,11 @@ class PolicyValueNet(nn.Module):
 
 
 def build_network(game: Any, blocks: int, channels: int, value_hidden: int = 64) -> PolicyValueNet:
-    rows, cols = game.board_shape
+    """The network for any turn-based game: its board is the observation's ``H x W``."""
+    check_network_game(game)
+    rows, cols = int(game.observation_shape[0]), int(game.observation_shape[1])
     return PolicyValueNet(rows, cols, game.num_actions, blocks=blocks, channels=channels,
-                          value_hidden=value_hidden)
+                          value_hidden=value_hidden, in_planes=input_planes(game))
 
 
 def alphazero_loss(logits: torch.Tensor, value: torch.Tensor, target_pi: torch.Tensor, target_z: torch.Tensor,
@@ -138,15 +168,15 @@ class NetworkEvaluator:
         self.device = torch.device(device)
         self.model = model.eval()  # the trainer puts it back to eval after each training phase
         if freeze and self.device.type == "cpu":
-            rows, cols = game.board_shape
-            self.model = freeze_for_inference(model, torch.zeros(2, NUM_PLANES, rows, cols))
+            rows, cols = int(game.observation_shape[0]), int(game.observation_shape[1])
+            self.model = freeze_for_inference(model, torch.zeros(2, input_planes(game), rows, cols))
         self.amp = bool(amp) and self.device.type == "cuda"
         self.calls = 0
         self.positions = 0
 
     @torch.inference_mode()
     def infer(self, planes: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Priors and values for encoded ``planes[L, 4, H, W]``."""
+        """Priors and values for encoded ``planes[L, P, H, W]``."""
         x = torch.from_numpy(planes).to(self.device, non_blocking=True)
         previous_threads = torch.get_num_threads()
         if self.threads is not None and self.device.type == "cpu":

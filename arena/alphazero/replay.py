@@ -1,9 +1,9 @@
 """Replay buffer of (planes, pi, z) and the rules-preserving symmetry augmentation.
 
-Symmetries are used only where the rules keep them: the 8 rotations/reflections of a square
-board without gravity (``game.symmetric``); the 4 flips of a rectangular board without gravity;
-only the left-right mirror on gravity boards (connect four: stones fall down, so up-down flips and
-rotations would change the game).
+Augmentation uses exactly the symmetries the game declares (``game.symmetries()``, see
+:class:`arena.env.Symmetry`); a game that declares none is not augmented. The m,n,k games declare
+the 8 rotations/reflections of a square board, the 4 flips of a rectangle, and only the left-right
+mirror when stones fall (connect four).
 """
 
 from __future__ import annotations
@@ -13,55 +13,45 @@ from typing import Any
 import numpy as np
 import torch
 
+from arena.env.batched import Symmetry, symmetries_of
+
 
 def symmetry_count(game: Any) -> int:
-    if getattr(game, "gravity", False):
-        return 2
-    return 8 if getattr(game, "symmetric", False) else 4
+    """Copies of each position after augmentation (the identity included)."""
+    return 1 + len(symmetries_of(game))
 
 
-def transform(game: Any, planes: np.ndarray, pi: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Apply symmetry ``k`` (0 = identity) to ``planes[N, C, H, W]`` and ``pi[N, A]``.
-
-    Square boards: ``k = 0..7`` = rotation by ``k % 4`` quarter turns, then a left-right mirror
-    when ``k >= 4``. Rectangular boards: ``k = 0..3`` = none, left-right, up-down, both.
-    Gravity boards: ``k = 0..1`` = none, left-right (``pi`` is over columns).
-    """
-    N, C, H, W = planes.shape
-    if getattr(game, "gravity", False):
-        if k == 0:
-            return planes, pi
-        return planes[..., ::-1].copy(), pi[:, ::-1].copy()
-    grid = pi.reshape(N, H, W)
-    if getattr(game, "symmetric", False):
-        p = np.rot90(planes, k % 4, axes=(2, 3))
-        g = np.rot90(grid, k % 4, axes=(1, 2))
-        if k >= 4:
-            p = p[..., ::-1]
-            g = g[..., ::-1]
-    else:
-        p, g = planes, grid
-        if k & 1:
-            p, g = p[..., ::-1], g[..., ::-1]
-        if k & 2:
-            p, g = p[..., ::-1, :], g[..., ::-1, :]
-    return np.ascontiguousarray(p), np.ascontiguousarray(g).reshape(N, H * W)
+def transform(symmetry: Symmetry, planes: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``symmetry`` to channels-first ``planes[N, P, H, W]`` and ``pi[N, A]``."""
+    n, c, h, w = planes.shape
+    flat = planes.reshape(n, c, h * w)
+    out = np.empty_like(flat)
+    out[:, :, symmetry.cell_perm] = flat
+    return out.reshape(n, c, h, w), symmetry.apply_policy(pi)
 
 
 def augment(game: Any, planes: np.ndarray, pi: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All symmetric copies: ``[N, ...]`` -> ``[S * N, ...]`` with ``S = symmetry_count(game)``."""
-    out = [transform(game, planes, pi, k) for k in range(symmetry_count(game))]
+    """All declared symmetric copies: ``[N, ...]`` -> ``[S * N, ...]`` with ``S = symmetry_count(game)``."""
+    out = [(planes, pi)] + [transform(s, planes, pi) for s in symmetries_of(game)]
     return (np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out]),
             np.concatenate([z] * len(out)))
+
+
+def plane_dtype(game: Any) -> type:
+    """Storage type of the planes: ``uint8`` when the game's observation is integer or boolean
+    (binary planes), else ``float32``."""
+    sample = np.asarray(game.observation(game.initial_state(1), 0))
+    return np.uint8 if sample.dtype.kind in "biu" else np.float32
 
 
 class ReplayBuffer:
     """A ring buffer of ``capacity`` positions: ``planes[cap, C, H, W]`` (uint8: the planes are
     binary), ``pi[cap, A]`` float32 and ``z[cap]`` float32 (final score of the player to move)."""
 
-    def __init__(self, capacity: int, plane_shape: tuple[int, ...], num_actions: int) -> None:
+    def __init__(self, capacity: int, plane_shape: tuple[int, ...], num_actions: int,
+                 dtype: type = np.uint8) -> None:
         self.capacity = int(capacity)
-        self.planes = np.zeros((self.capacity, *plane_shape), dtype=np.uint8)
+        self.planes = np.zeros((self.capacity, *plane_shape), dtype=dtype)
         self.pi = np.zeros((self.capacity, num_actions), dtype=np.float32)
         self.z = np.zeros(self.capacity, dtype=np.float32)
         self.size = 0

@@ -20,7 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arena.bots.base import Bot, BotSpecError, HumanBot, RandomBot, SearchBot, SearchResult, game_of
+from arena.bots.base import (
+    Bot,
+    BotSpecError,
+    HumanBot,
+    RandomBot,
+    SearchBot,
+    SearchResult,
+    bind_env,
+    current_state,
+    game_of,
+)
 
 __all__ = [
     "Bot",
@@ -29,6 +39,8 @@ __all__ = [
     "RandomBot",
     "SearchBot",
     "SearchResult",
+    "bind_env",
+    "current_state",
     "game_of",
     "make",
     "register_bot",

@@ -49,17 +49,88 @@ class SearchBot(Bot, Protocol):
         ...
 
 
-def game_of(env: Any) -> Any:
-    """The batched rules behind an Arena AEC env (``env.game``), unwrapping PettingZoo wrappers."""
+def _inner_with(env: Any, attribute: str) -> Any | None:
+    """The first env down the wrapper chain (``.env``) that holds ``attribute`` in its own dict."""
     seen = env
     for _ in range(16):
-        if hasattr(seen, "game"):
-            return seen.game
-        if not hasattr(seen, "env"):
-            break
-        seen = seen.env
-    raise BotSpecError(f"{type(env).__name__} exposes no board-game rules; search bots need an Arena "
-                       "board game such as arena.make('connect_four')")
+        if attribute in getattr(seen, "__dict__", {}):
+            return seen
+        inner = getattr(seen, "__dict__", {}).get("env")
+        if inner is None:
+            return None
+        seen = inner
+    return None
+
+
+def game_of(env: Any) -> Any:
+    """The turn-based rules behind an AEC env, as a :class:`arena.env.TurnBasedGame`.
+
+    Arena's own turn-based envs expose them as ``env.game``; any other copyable two-player AEC env
+    (PettingZoo classic, a user's env) is wrapped in the generic :class:`arena.env.aec_game.AECGame`
+    (the slow path: positions are env copies). Raises :class:`BotSpecError` saying why when the
+    env cannot be driven as a turn-based game.
+    """
+    holder = _inner_with(env, "game")
+    if holder is not None:
+        return holder.game
+    cached = getattr(env, "_arena_turn_based_game", None)
+    if cached is not None:
+        return cached
+    from arena.env.aec_game import AECGame, NotATurnBasedGame
+
+    if not hasattr(env, "agent_iter"):
+        raise BotSpecError(f"{type(env).__name__} is a simultaneous-move (Parallel) env; search bots and "
+                           "board play need a turn-based AEC game such as arena.make('connect_four')")
+    try:
+        game = AECGame(env, name=str(getattr(env, "metadata", {}).get("name", "") or type(env).__name__))
+    except NotATurnBasedGame as exc:
+        raise BotSpecError(str(exc)) from None
+    try:
+        env._arena_turn_based_game = game
+    except AttributeError:
+        pass
+    return game
+
+
+def current_state(env: Any, game: Any, observation: Any = None) -> Any:
+    """The position a bot is asked to move in, as a batch of one of ``game``'s states.
+
+    Read from the env the bot was built for: an Arena turn-based env's ``state`` (copied), or a
+    copy of a plain AEC env's position. When the env is not at that position (the bot is used with
+    another env than the one it was built with) the game's optional ``state_from_observation``
+    rebuilds it from the observation, else a ``ValueError`` says what to do.
+    """
+    from arena.env.aec_game import AECGame
+
+    state = None
+    if env is not None:
+        if isinstance(game, AECGame):
+            state = game.state_of_env(env)
+        else:
+            holder = _inner_with(env, "state")
+            rules = getattr(holder, "game", None)
+            if holder is not None and (rules is game or (type(rules) is type(game)
+                                                         and repr(rules) == repr(game))):
+                state = holder.state.copy()
+    if state is not None and observation is not None and not bool(state.terminal[0]):
+        seat = int(state.to_play[0])
+        expected = np.asarray(game.observation(state, seat)[0])
+        seen = np.asarray(observation)
+        if expected.shape == seen.shape and not np.array_equal(expected, seen):
+            state = None  # the env has moved on: fall back to the observation
+    if state is not None:
+        return state
+    if observation is not None and hasattr(game, "state_from_observation"):
+        return game.state_from_observation(np.asarray(observation))
+    raise ValueError(f"cannot tell the position of {getattr(game, 'name', game)!r} from this observation: "
+                     "use the bot with the env it was made for (arena.bots.make(spec, env))")
+
+
+def bind_env(bot: Any, env: Any) -> None:
+    """Tell a bot which env it plays in now (search bots read the position from it); bots that
+    do not look at the env are left alone."""
+    if "env" in getattr(bot, "__dict__", {}):
+        bot.env = env
 
 
 def _legal(action_mask: np.ndarray) -> np.ndarray:

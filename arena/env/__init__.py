@@ -10,6 +10,7 @@ from arena.env.batched import (
     board_shape_of,
     grid_symmetries,
     missing_members,
+    position_key,
     symmetries_of,
 )
 from arena.env.parallel import BatchedParallelEnv
@@ -32,6 +33,7 @@ __all__ = [
     "board_shape_of",
     "grid_symmetries",
     "missing_members",
+    "position_key",
     "symmetries_of",
     "BatchedParallelEnv",
     "BatchedParallelGame",

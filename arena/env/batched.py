@@ -226,6 +226,17 @@ def symmetries_of(game: Any) -> list[Symmetry]:
                                      and np.array_equal(s.action_perm, np.arange(s.action_perm.size)))]
 
 
+def position_key(state: Any, index: int = 0) -> bytes:
+    """Bytes that identify position ``index`` of a batched state: every array field except object
+    ones (an adapter keeps its move history in an array field so positions stay comparable)."""
+    parts = []
+    for f in dataclasses.fields(state):
+        arr = getattr(state, f.name)
+        if arr.dtype != object:
+            parts.append(np.ascontiguousarray(arr[index]).tobytes())
+    return b"|".join(parts)
+
+
 def board_shape_of(game: Any) -> tuple[int, int]:
     """(rows, cols) for drawing: ``game.board_shape`` when declared, else the observation's H, W."""
     shape = getattr(game, "board_shape", None)

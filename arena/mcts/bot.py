@@ -10,7 +10,12 @@ Spec grammar (``arena.bots.make(spec, env)``)::
 
 Parts after the first ``:`` may come in any order (``mcts:solver:c=1:500``). Options the factory
 accepts: ``playouts`` (simulations when the spec gives no number) and ``solver`` (bool); ``None``
-values count as not given. Works on Arena's m,n,k board games (tic_tac_toe, connect_four, gomoku).
+values count as not given.
+
+Works on every turn-based game: the m,n,k games (tic_tac_toe, connect_four, gomoku) take the
+compiled fast path (:mod:`arena.mcts.pure`); any other :class:`arena.env.TurnBasedGame` (Othello,
+Hex, a user's game) and any copyable two-player PettingZoo AEC env take the generic batched path
+(:mod:`arena.mcts.generic`), where ``solver`` is not available and ``c=`` is the PUCT constant.
 """
 
 from __future__ import annotations
@@ -19,31 +24,54 @@ from typing import Any
 
 import numpy as np
 
-from arena.bots import BotSpecError, SearchResult, game_of, register_bot
+from arena.bots import BotSpecError, SearchResult, current_state, game_of, register_bot
+from arena.mcts.generic import GenericMCTS, GenericMCTSConfig
 from arena.mcts.pure import PureMCTS, PureMCTSConfig
 
 DEFAULT_SIMULATIONS = 1000
 USAGE = "mcts[:<simulations>][:solver][:c=<uct_c>]"
 
 
-class PureMCTSBot:
-    """Plays the most visited move of a fresh pure-MCTS search from the observed position."""
+def has_fast_path(game: Any) -> bool:
+    """Whether ``game`` is an m,n,k game, searched by the compiled kernels of :mod:`arena.mcts.pure`."""
+    from games.board.mnk import MNKGame
 
-    def __init__(self, game: Any, config: PureMCTSConfig, seed: int | None = None) -> None:
+    return isinstance(game, MNKGame)
+
+
+class PureMCTSBot:
+    """Plays the most visited move of a fresh pure-MCTS search from the current position.
+
+    ``env`` is the env the bot plays in (it reads the position from it, see
+    :func:`arena.bots.current_state`); without one, the game must rebuild positions from
+    observations (``state_from_observation``).
+    """
+
+    def __init__(self, game: Any, config: PureMCTSConfig, seed: int | None = None, env: Any = None) -> None:
         self.game = game
         self.config = config
-        self.search = PureMCTS(game, config, seed=seed)
+        self.env = env
+        if has_fast_path(game):
+            self.search = PureMCTS(game, config, seed=seed)
+        else:
+            if config.solver:
+                raise BotSpecError(f"mcts:solver runs on the m,n,k games only; {game.name} uses the generic "
+                                   "search (drop ':solver')")
+            c = None if config.uct_c == PureMCTSConfig.uct_c else float(config.uct_c)
+            if c is not None and c <= 0:
+                raise BotSpecError(f"the generic mcts search needs c > 0, got c={config.uct_c:g}")
+            self.search = GenericMCTS(game, GenericMCTSConfig(simulations=config.simulations, c_puct=c), seed=seed)
         solver = ":solver" if config.solver else ""
         uct_c = "" if config.uct_c == PureMCTSConfig.uct_c else f":c={config.uct_c:g}"
         self.name = f"mcts:{config.simulations}{solver}{uct_c}"
 
     def policy(self, observation: Any, action_mask: np.ndarray) -> SearchResult:
-        """Search the position behind ``observation`` (``[H, W, 2]`` planes of the player to move).
+        """Search the current position (``observation`` is what the player to move sees).
 
         ``visit_shares[A]`` sums to 1 and is 0 on illegal actions; ``value`` is the expected final
         score of the player to move, in [-1, 1].
         """
-        state = self.game.state_from_observation(observation)
+        state = current_state(self.env, self.game, observation)
         mask = np.asarray(action_mask).astype(bool).reshape(-1)
         if not mask.any():
             raise ValueError("no legal action: the action mask is all zeros (is the game over?)")
@@ -112,11 +140,7 @@ def make_mcts_bot(argument: str, env: Any, seed: int | None, **options: Any) -> 
         raise BotSpecError(f"mcts takes the options playouts and solver, not {', '.join(unknown)}")
     config = parse_mcts_argument(argument, options.get("playouts"), options.get("solver"))
     game = game_of(env)
-    for attribute in ("k", "gravity", "exact", "state_from_observation"):
-        if not hasattr(game, attribute):
-            raise BotSpecError(f"mcts plays m,n,k board games (tic_tac_toe, connect_four, gomoku), "
-                               f"not {getattr(game, 'name', type(game).__name__)}")
-    return PureMCTSBot(game, config, seed=seed)
+    return PureMCTSBot(game, config, seed=seed, env=env)
 
 
 register_bot("mcts", make_mcts_bot, USAGE)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from arena.bots import Bot
+from arena.bots import Bot, bind_env
 
 
 @dataclass
@@ -55,6 +55,7 @@ def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
     """Play one game of an AEC env; ``bots[s]`` plays seat ``s`` (``env.possible_agents[s]``)."""
     env.reset(seed=seed)
     for bot in bots:
+        bind_env(bot, env)
         bot.reset()
     seat_of = {agent: i for i, agent in enumerate(env.possible_agents)}
     moves: list[int] = []
