@@ -1,7 +1,7 @@
 """Executors: where league games are played.
 
 The league logic hands an executor a list of :class:`MatchTask` (who plays whom, how many games,
-which seeds) and receives :class:`GameResult` one by one as games finish. Two executors:
+which seeds) and receives each task's :class:`GameResult` list in the order of the tasks. Two executors:
 
 * :class:`SerialExecutor` -- in the calling process (tests, debugging, ``--workers 0``);
 * :class:`ProcessExecutor` -- a pool of local worker processes, each with its own LRU cache of
@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -114,14 +114,58 @@ class _Worker:
 
 _process_worker: _Worker | None = None
 
+# Thread-count variables of the numeric libraries; a worker process inherits them at spawn.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 
-def _init_process(cache_size: int) -> None:
-    global _process_worker
-    # One thread per worker: the league already runs one process per core.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+def set_process_threads(threads: int) -> None:
+    """Use ``threads`` threads in this process for torch (intra-op) and numba (parallel loops).
+
+    BLAS/OpenMP pools read their variables at start-up: :func:`thread_environment` sets them for
+    worker processes before they start."""
     import torch
 
-    torch.set_num_threads(1)
+    threads = max(1, int(threads))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    try:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    except (ImportError, ValueError):  # numba absent, or its pool was sized smaller at start-up
+        pass
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment variables that give a new process ``threads`` threads per numeric library."""
+    return dict.fromkeys(THREAD_VARIABLES, str(max(1, int(threads))))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the coordinator ``parent`` dies (kill -9 included), not 50 minutes later."""
+    import threading
+
+    def watch() -> None:  # poll the parent's pid: a dead parent's children are re-parented
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="arena-parent-watch", daemon=True).start()
+
+
+def _init_process(cache_size: int, threads: int = 1, parent: int | None = None) -> None:
+    import signal
+
+    global _process_worker
+    # Ctrl-C goes to the whole process group: the coordinator handles it and stops the workers,
+    # which must not print KeyboardInterrupt tracebacks of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _exit_with_parent(parent)
+    os.environ.update(thread_environment(threads))
+    set_process_threads(threads)
     _process_worker = _Worker(cache_size)
 
 
@@ -131,11 +175,11 @@ def _run_in_process(task: MatchTask) -> list[GameResult]:
 
 
 class Executor(Protocol):
-    """Plays match tasks; results come back as each task finishes (any order)."""
+    """Plays match tasks; results come back task by task, in the order of the tasks given."""
 
     def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]: ...
 
-    def close(self) -> None: ...
+    def close(self, *, abort: bool = False) -> None: ...
 
 
 class SerialExecutor:
@@ -148,36 +192,55 @@ class SerialExecutor:
         for task in tasks:
             yield self.worker.run(task)
 
-    def close(self) -> None:
+    def close(self, *, abort: bool = False) -> None:
         self.worker.envs.clear()
 
 
 class ProcessExecutor:
-    """Plays tasks in ``workers`` local processes (started once, reused across iterations)."""
+    """Plays tasks in ``workers`` local processes (started once, reused across iterations), each
+    with ``threads`` threads; a worker ignores Ctrl-C and exits when the coordinator dies.
 
-    def __init__(self, workers: int, cache_size: int = 8) -> None:
+    Results come back in the order of the tasks (not of finishing), so what the league stores --
+    games, their order, and the online Elo computed from that order -- does not depend on the
+    number of workers or on which finished first."""
+
+    def __init__(self, workers: int, cache_size: int = 8, threads: int = 1) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         # spawn: a clean interpreter per worker (fork after torch/numba threads start can deadlock).
         context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                        initializer=_init_process, initargs=(cache_size,))
+        self.threads = max(1, int(threads))
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_process,
+                                        initargs=(cache_size, self.threads, os.getpid()))
 
     def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]:
-        pending: set[Future] = {self.pool.submit(_run_in_process, t) for t in tasks}
+        # Workers start at the first submit and read their thread variables at start-up.
+        saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+        os.environ.update(thread_environment(self.threads))
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+            futures: list[Future] = [self.pool.submit(_run_in_process, t) for t in tasks]
         finally:
-            for future in pending:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the workers: after their current task, or at once with ``abort`` (Ctrl-C)."""
+        if abort:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                if process.is_alive():
+                    process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(workers: int, cache_size: int = 8) -> SerialExecutor | ProcessExecutor:
-    """``workers == 0``: serial in this process; otherwise a process pool."""
-    return SerialExecutor(cache_size) if workers == 0 else ProcessExecutor(workers, cache_size)
+def make_executor(workers: int, cache_size: int = 8, threads: int = 1) -> SerialExecutor | ProcessExecutor:
+    """``workers == 0``: serial in this process; otherwise a pool of processes with ``threads`` threads each."""
+    return SerialExecutor(cache_size) if workers == 0 else ProcessExecutor(workers, cache_size, threads)

@@ -8,10 +8,11 @@ See ``docs/leagues.md`` for every field and ``leagues/recipes/*.yaml`` for examp
 
 from __future__ import annotations
 
+import difflib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leagues.alphastar import ROLES, SnapshotRule
@@ -160,6 +161,29 @@ def _location(loc: tuple[Any, ...]) -> str:
     return out or "recipe"
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The recipe model class that holds the field at ``loc`` (for "did you mean")."""
+    model: Any = Recipe
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        model = model.model_fields[part].annotation
+        while typing.get_origin(model) in (list, tuple, typing.Union) and typing.get_args(model):
+            model = next((a for a in typing.get_args(model) if a is not type(None)), None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unknown_field(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc[:-1])
+    known = sorted(model.model_fields) if model is not None else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown field ({hint}known: {', '.join(known)}; see docs/leagues.md)" if known else \
+        "unknown field (check the spelling; see docs/leagues.md)"
+
+
 def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
     """Validate a recipe mapping; raises :class:`RecipeError` naming each bad field on one line."""
     if not isinstance(data, dict):
@@ -172,7 +196,7 @@ def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
             where = _location(tuple(error["loc"]))
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown field (check the spelling; see docs/leagues.md)"
+                message = _unknown_field(tuple(error["loc"]))
             elif error["type"] == "missing":
                 message = "required field is missing"
             problems.append(f"{where}: {message}")
@@ -212,13 +236,41 @@ def _check_learner_configs(recipe: Recipe, source: str) -> None:
             raise RecipeError(f"{source}: agents[{i}].config: {exc}") from None
 
 
+BUILTIN_DIR = Path(__file__).parent / "recipes"
+
+
+def builtin_recipes() -> list[str]:
+    """Names of the recipes shipped in ``leagues/recipes/`` (usable by name from any directory)."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+def resolve_recipe(name: str | Path) -> Path:
+    """A recipe path from a file path or a built-in recipe's name (``quick_connect_four``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / "league.db").exists():
+            raise RecipeError(f"{path} is a league directory, not a recipe: continue it with `arena league run "
+                              f"RECIPE --out {path} --resume`, or inspect it with `arena league status {path}`")
+        raise RecipeError(f"{path} is a directory, not a recipe file (built-in recipes: {', '.join(builtin_recipes())})")
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    builtin = BUILTIN_DIR / f"{stem}.yaml"
+    if len(path.parts) == 1 and builtin.is_file():
+        return builtin
+    close = difflib.get_close_matches(stem, builtin_recipes(), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise RecipeError(f"recipe {name} does not exist ({hint}built-in recipes, usable by name: "
+                      f"{', '.join(builtin_recipes())})")
+
+
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate a recipe file."""
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"recipe {path} does not exist (built-in recipes are in leagues/recipes/)")
+    """Read and validate a recipe file (a path, or the name of a built-in recipe)."""
+    from arena.config_input import read_yaml_file
+
+    path = resolve_recipe(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        data = read_yaml_file(path, "recipe")
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
     return parse_recipe(data, source=str(path))

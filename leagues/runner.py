@@ -40,16 +40,17 @@ from leagues.alphastar import (
     reset_probability,
     snapshot_targets,
 )
-from leagues.executor import GameResult, MatchTask, make_executor
+from leagues.executor import GameResult, MatchTask, make_executor, set_process_threads
 from leagues.learners import league_config, make_learner
 from leagues.matchmaking import sample
 from leagues.pbt import Member, exploit_and_explore
 from leagues.player import LearnerCache, PlayerSpec, build_bot, load_learner, save_checkpoint
 from leagues.ratings import PayoffMatrix, elo_update
 from leagues.recipe import Recipe
-from leagues.store import PayoffStore, PlayerRow, outcome_of
+from leagues.store import PayoffStore, PlayerRow, check_store_file, outcome_of
 
 DB_NAME = "league.db"
+LOCK_NAME = "league.lock"
 
 
 class LeagueError(ValueError):
@@ -113,6 +114,53 @@ def _copy_atomic(source: Path, target: Path) -> None:
         raise
 
 
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def threads_per_process(budget: int | None, workers: int) -> int:
+    """The league's thread budget divided among the processes that run at once.
+
+    ``budget`` is ``--threads`` (default: the cores this process may use). The coordinator (which
+    runs the learning steps) and the ``workers`` game processes all exist at once, so each gets
+    ``budget // (1 + workers)`` threads, at least one, for torch, numba and BLAS/OpenMP."""
+    total = available_cores() if budget is None else int(budget)
+    return max(1, total // (1 + max(0, workers)))
+
+
+class DirectoryLock:
+    """One writer per league directory: an exclusive ``flock`` on ``DIR/league.lock`` holding the pid.
+
+    The operating system releases the lock when its process ends, however it ends (kill -9
+    included), so a stale lock file never blocks a later run; only a live holder does.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        import fcntl
+
+        self.path = directory / LOCK_NAME
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(self.fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(self.fd)
+            self.fd = -1
+            raise LeagueError(f"{directory} is in use by another `arena league run` (pid {holder}); wait for it "
+                              "to finish or stop it, then --resume") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = -1
+
+
 def _recipe_identity(recipe: Recipe) -> dict[str, Any]:
     """The recipe fields a resumed league must keep (iterations, workers and display may change)."""
     data = recipe.model_dump(mode="json")
@@ -125,12 +173,16 @@ class League:
     """A league on disk: ``out/league.db`` plus checkpoints, snapshots and TensorBoard logs."""
 
     def __init__(self, recipe: Recipe, out: str | Path, *, resume: bool = False, workers: int | None = None,
-                 live_display: bool = True, on_progress: Callable[[str], None] | None = None) -> None:
+                 threads: int | None = None, live_display: bool = True,
+                 on_progress: Callable[[str], None] | None = None) -> None:
         self.recipe = recipe
         self.out = Path(out)
         self.workers = recipe.workers if workers is None else int(workers)
         if self.workers < 0:
             raise LeagueError(f"--workers must be >= 0, got {self.workers}")
+        if threads is not None and threads < 1:
+            raise LeagueError(f"--threads must be >= 1, got {threads}")
+        self.threads = threads_per_process(threads, self.workers)
         self.live_display = live_display
         self.on_progress = on_progress
         self.timings = Timings()
@@ -142,18 +194,33 @@ class League:
                               "another --out directory")
         if resume and not db_path.exists():
             raise LeagueError(f"nothing to resume: {db_path} does not exist (drop --resume to start a new league)")
+        if resume:
+            check_store_file(db_path)  # an empty or damaged store is refused before anything is written
         self.out.mkdir(parents=True, exist_ok=True)
-        self.store = PayoffStore(db_path)
-        if self.store.get_meta("created") is None:
-            self._create()
-        else:
-            stored = self.store.get_meta("recipe")
-            if stored != _recipe_identity(recipe):
-                diff = sorted(k for k in set(stored) | set(_recipe_identity(recipe))
-                              if stored.get(k) != _recipe_identity(recipe).get(k))
-                raise LeagueError(f"{self.out} was created from a different recipe (field '{diff[0]}' differs); "
-                                  "only iterations, workers, cache_size and tensorboard may change on --resume")
-        self._load_state()
+        self.lock = DirectoryLock(self.out)
+        try:
+            if db_path.exists() and not resume:  # another run created it while we were starting
+                raise LeagueError(f"{self.out} already holds a league: pass --resume to continue it, or choose "
+                                  "another --out directory")
+            self.store = PayoffStore(db_path)
+        except BaseException:
+            self.lock.release()
+            raise
+        try:
+            if self.store.get_meta("created") is None:
+                self._create()
+            else:
+                stored = self.store.get_meta("recipe")
+                if stored != _recipe_identity(recipe):
+                    diff = sorted(k for k in set(stored) | set(_recipe_identity(recipe))
+                                  if stored.get(k) != _recipe_identity(recipe).get(k))
+                    raise LeagueError(f"{self.out} was created from a different recipe (field '{diff[0]}' "
+                                      "differs); only iterations, workers, cache_size and tensorboard may change "
+                                      "on --resume")
+            self._load_state()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ creation and loading
     def _create(self) -> None:
@@ -388,13 +455,18 @@ class League:
     # ------------------------------------------------------------------ the loop
     def run(self, *, max_iterations: int | None = None) -> Timings:
         """Run the remaining iterations; returns where the time went."""
+        import torch
+
         from leagues.report import LiveDisplay
 
         start = time.perf_counter()
         writer = self._tensorboard()
-        executor = make_executor(self.workers, self.recipe.cache_size)
+        torch_threads = torch.get_num_threads()
+        set_process_threads(self.threads)  # the learning steps run here, in the coordinator
+        executor = make_executor(self.workers, self.recipe.cache_size, self.threads)
         display = LiveDisplay(self, enabled=self.live_display)
         target = self.recipe.iterations if max_iterations is None else min(self.recipe.iterations, max_iterations)
+        interrupted = False
         try:
             with display:
                 while self.iteration < target:
@@ -419,8 +491,12 @@ class League:
                     display.update()
                 if self.recipe.evaluation.round_robin and self.iteration == self.recipe.iterations:
                     self._round_robin(executor, display)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            executor.close()
+            executor.close(abort=interrupted)
+            set_process_threads(torch_threads)
             if writer is not None:
                 writer.close()
             self.timings.wall += time.perf_counter() - start
@@ -485,6 +561,7 @@ class League:
 
     def close(self) -> None:
         self.store.close()
+        self.lock.release()
 
 
 def _add_timings(old: dict[str, float] | None, new: dict[str, float]) -> dict[str, float]:

@@ -16,6 +16,7 @@ it already has.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,46 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(ValueError):
+    """A ``league.db`` that cannot be used: empty, damaged, or not a league store. Never written to."""
+
+
+def check_store_file(path: str | Path) -> None:
+    """Refuse (one line, :class:`StoreError`) a ``league.db`` that is empty, not SQLite, or damaged.
+
+    Reads only: the 16-byte header, then ``PRAGMA quick_check`` on a read-only connection. Runs
+    before any connection that may write, so a damaged league is never "repaired" into a new one.
+    """
+    path = Path(path)
+    what = f"{path} is damaged"
+    fix = "restore it from a backup or start a new league with another --out"
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(f"{path} is empty (0 bytes), not a league store; {fix}")
+    with open(path, "rb") as f:
+        header = f.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{what}: not an SQLite database; {fix}")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{what} ({exc}); {fix}") from None
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        if problems:
+            raise StoreError(f"{what} ({problems[0]}); {fix}")
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise StoreError(f"{what} ({exc}); {fix}") from None
+    finally:
+        db.close()
+    missing = {"meta", "players", "games"} - names
+    if missing:
+        raise StoreError(f"{path} is not an Arena league store (no {', '.join(sorted(missing))} table); {fix}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -163,10 +204,18 @@ class PayoffStore:
 
     Writes go through :meth:`transaction`; every public writer opens one, or joins the one the
     caller already holds, so a caller can group several writes atomically.
+
+    An existing file is checked first (:func:`check_store_file`): an empty or damaged one raises
+    :class:`StoreError` and is left as it was. A new file is created only with ``create=True``.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
+        if self.path != ":memory:":
+            if os.path.exists(self.path):
+                check_store_file(self.path)
+            elif not create:
+                raise StoreError(f"{self.path} does not exist (not a league directory)")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so transactions are explicit.
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self.db.row_factory = sqlite3.Row

@@ -21,11 +21,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     run = commands.add_parser("run", help="run (or --resume) a league from a recipe",
                               description="Run a league recipe. Kill it at any moment and run again with --resume.")
-    run.add_argument("recipe", help="recipe YAML, e.g. leagues/recipes/quick_connect_four.yaml")
+    run.add_argument("recipe", help="recipe YAML file, or a built-in recipe's name (quick_connect_four)")
     run.add_argument("--out", help="league directory (default runs/<recipe name>)")
     run.add_argument("--resume", action="store_true", help="continue the league in --out")
     run.add_argument("--workers", type=int, help="match worker processes (0: in this process; default from recipe)")
     run.add_argument("--iterations", type=int, help="override the recipe's number of iterations")
+    run.add_argument("--threads", type=int,
+                     help="thread budget of the whole league (default: this machine's cores), divided among the "
+                          "coordinator and the workers: each gets threads // (1 + workers), at least 1")
     run.add_argument("--no-live", action="store_true", help="no live display (plain progress lines)")
     run.add_argument("--json", action="store_true", help="print the final ratings as JSON instead of a table")
     run.set_defaults(func=run_command)
@@ -57,8 +60,13 @@ def run_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be >= 0, got {args.workers}")
     out = Path(args.out) if args.out else Path("runs") / recipe.name
     err = Console(stderr=True)
-    league = League(recipe, out, resume=args.resume, workers=args.workers, live_display=not args.no_live,
+    # The live table only on a terminal: in a pipe or a file it would be printed into the final output.
+    live = not args.no_live and not args.json and Console().is_terminal and err.is_terminal
+    league = League(recipe, out, resume=args.resume, workers=args.workers, threads=args.threads, live_display=live,
                     on_progress=(lambda m: err.print(m)) if args.no_live else None)
+    if args.resume:
+        err.print(f"resumed {out} at iteration {league.iteration} of {recipe.iterations} "
+                  f"({league.games_done} games stored)")
     try:
         timings = league.run()
         rows = compute_ratings(league.store)
