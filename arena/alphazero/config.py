@@ -43,6 +43,15 @@ class AlphaZeroConfig:
     selfplay_batch: int = 64  # games advancing in lockstep; one network call evaluates their leaves
     games_per_iteration: int = 64  # self-play games between two training phases
     reuse_tree: bool = True  # keep the chosen child's subtree as the next root
+    solver: bool = True  # MCTS-Solver in the search: proven wins are played, proven losses never (exact)
+
+    # ---------------------------------------------------------------- KataGo's sample efficiency
+    playout_cap_randomisation: bool = False  # a share of moves get the full budget and are recorded
+    full_search_fraction: float = 0.25  # share of full searches (KataGo: 0.25)
+    fast_simulations: int = 0  # playouts of the other, unrecorded moves (0: num_simulations // 6, KataGo 100/600)
+    forced_playouts: bool = False  # each visited root child gets >= sqrt(k P sum N) playouts (noised roots)
+    forced_playouts_k: float = 2.0  # k of the forced playouts (KataGo: 2)
+    policy_target_pruning: bool = True  # take the forced playouts back out of the policy target
 
     # ---------------------------------------------------------------- training
     replay_capacity: int = 20000  # positions kept (after symmetry augmentation)
@@ -88,7 +97,7 @@ class AlphaZeroConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"config field '{name}' must be >= 1, got {getattr(self, name)}")
-        non_negative = ["temperature_moves", "train_steps", "min_replay", "gating_simulations",
+        non_negative = ["fast_simulations", "forced_playouts_k", "temperature_moves", "train_steps", "min_replay", "gating_simulations",
                         "eval_every", "eval_simulations", "time_limit_minutes", "threads", "snapshot_every",
                         "l2"]
         for name in non_negative:
@@ -99,6 +108,11 @@ class AlphaZeroConfig:
                 raise ConfigError(f"config field '{name}' must be > 0, got {getattr(self, name)}")
         if not 0 <= self.dirichlet_weight <= 1:
             raise ConfigError(f"config field 'dirichlet_weight' must be in [0, 1], got {self.dirichlet_weight}")
+        if not 0 < self.full_search_fraction <= 1:
+            raise ConfigError(f"config field 'full_search_fraction' must be in (0, 1], got {self.full_search_fraction}")
+        if self.fast_simulations > self.num_simulations:
+            raise ConfigError(f"config field 'fast_simulations' ({self.fast_simulations}) must not exceed "
+                              f"'num_simulations' ({self.num_simulations})")
         if not 0 < self.gating_threshold < 1:
             raise ConfigError(f"config field 'gating_threshold' must be in (0, 1), got {self.gating_threshold}")
         if self.mode not in ("continuous", "gating"):
@@ -133,6 +147,11 @@ class AlphaZeroConfig:
             return cls(**clean)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
+
+    @property
+    def fast_playouts(self) -> int:
+        """Playouts of a fast (unrecorded) search under playout cap randomisation."""
+        return self.fast_simulations or max(1, self.num_simulations // 6)
 
     def replace(self, **changes: Any) -> AlphaZeroConfig:
         return AlphaZeroConfig.from_dict({**self.to_dict(), **changes})

@@ -4,6 +4,23 @@ Each move: search every unfinished game (root Dirichlet noise on), record (plane
 pick moves with tau = 1 for the first ``temperature_moves`` moves of a game and tau -> 0 after,
 step all games at once, keep each chosen subtree. A finished game's slot starts a new game until
 ``num_games`` games have been started, so the batch stays full.
+
+KataGo's sample-efficiency methods (each off unless asked for):
+
+* **playout cap randomisation** (``full_search_fraction < 1``): each move is a *full* search
+  (``params.num_simulations``, root noise, recorded as a training position) with probability
+  ``full_search_fraction``, else a *fast* search of ``fast_simulations`` playouts without noise
+  that only picks the move and is not recorded;
+* **forced playouts and policy-target pruning** (``params.forced_playouts_k > 0``, full searches
+  only): every visited root child gets at least ``sqrt(k P(c) sum N)`` playouts, and with
+  ``prune_policy`` those forced playouts are taken back out of the recorded target
+  (:func:`arena.mcts.batched.pruned_visits`);
+* **the opponent's reply policy** as an auxiliary target: every recorded position also carries
+  ``pi_next``, the search policy of the position after the move played (the opponent's reply),
+  with ``has_next`` False at a game's last move.
+
+With ``params.solver`` the proofs of the search shape both the moves and the targets: a proven
+win takes all of the target, a proven loss none (:meth:`arena.mcts.batched.BatchedMCTS.move_visits`).
 """
 
 from __future__ import annotations
@@ -21,8 +38,11 @@ from arena.mcts.batched import BatchedMCTS, Evaluator, SearchParams, sample_acti
 
 @dataclass
 class SelfPlayData:
-    """Positions from finished games: ``planes[M, 4, H, W]`` uint8, ``pi[M, A]`` (visit shares),
-    ``z[M]`` (final score of the player to move), and per-game statistics."""
+    """Positions from finished games: ``planes[M, P, H, W]`` (uint8 for binary planes),
+    ``pi[M, A]`` (target visit shares), ``z[M]`` (final score of the player to move),
+    ``pi_next[M, A]`` (the opponent's reply policy; zeros where ``has_next[M]`` is False), and
+    per-game statistics. ``searches``/``full_searches`` count the moves searched and those
+    searched with the full budget (all of them without playout cap randomisation)."""
 
     planes: np.ndarray
     pi: np.ndarray
@@ -33,62 +53,113 @@ class SelfPlayData:
     draws: int
     mean_length: float
     seconds: float
+    pi_next: np.ndarray | None = None
+    has_next: np.ndarray | None = None
+    searches: int = 0
+    full_searches: int = 0
+    simulations: int = 0
 
     @property
     def positions(self) -> int:
         return int(self.z.shape[0])
 
 
+def _plane_layout(game: Any) -> tuple[tuple[int, ...], type]:
+    sample = encode_planes(game, game.initial_state(1))
+    obs = np.asarray(game.observation(game.initial_state(1), 0))
+    return tuple(sample.shape[1:]), (np.uint8 if obs.dtype.kind in "biu" else np.float32)
+
+
 def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: int, *, batch_size: int,
               temperature_moves: int, rng: np.random.Generator, reuse_tree: bool = True,
-              on_move: Callable[[int, int], None] | None = None) -> SelfPlayData:
+              on_move: Callable[[int, int], None] | None = None, full_search_fraction: float = 1.0,
+              fast_simulations: int = 0, prune_policy: bool = False) -> SelfPlayData:
     """Play ``num_games`` games of ``game`` against itself, ``batch_size`` at a time.
 
-    ``on_move(positions_so_far, games_finished)`` is called after every lockstep move (progress).
+    ``full_search_fraction < 1`` turns on playout cap randomisation with ``fast_simulations``
+    playouts for the fast searches; ``prune_policy`` prunes forced playouts from the targets
+    (see the module docstring). ``on_move(positions_so_far, games_finished)`` is called after
+    every lockstep move (progress).
     """
+    if not 0.0 < full_search_fraction <= 1.0:
+        raise ValueError(f"full_search_fraction must be in (0, 1], got {full_search_fraction}")
+    capped = full_search_fraction < 1.0
+    if capped and not 1 <= fast_simulations <= params.num_simulations:
+        raise ValueError(f"fast_simulations must be in [1, num_simulations={params.num_simulations}] "
+                         f"with playout cap randomisation, got {fast_simulations}")
     start = time.perf_counter()
     B = max(1, min(batch_size, num_games))
     states = game.initial_state(B)
     mcts = BatchedMCTS(game, evaluate, params, rng=rng, reuse_tree=reuse_tree)
     mcts.reset(states)
+    plane_shape, plane_dtype = _plane_layout(game)
+    A = game.num_actions
+    # Per game: the recorded positions (planes, pi, seat) and each one's opponent-reply policy.
     history: list[list[tuple[np.ndarray, np.ndarray, int]]] = [[] for _ in range(B)]
+    replies: list[list[np.ndarray | None]] = [[] for _ in range(B)]
+    ply = np.zeros(B, dtype=np.int64)  # moves played in each slot's game (the protocol has no move counter)
+    waiting = np.zeros(B, dtype=np.bool_)  # the game's last recorded position awaits its reply policy
     out_planes: list[np.ndarray] = []
     out_pi: list[np.ndarray] = []
     out_z: list[np.ndarray] = []
+    out_next: list[np.ndarray] = []
+    out_has_next: list[np.ndarray] = []
     started, finished = B, 0
     wins = [0, 0]
     draws = 0
     lengths: list[int] = []
-    positions = 0
+    positions = searches = full_searches = simulations = 0
     while finished < num_games:
         active = ~states.terminal
-        visits = mcts.run(active, root_noise=True)
-        pi = visit_policy(visits, 1.0)
-        tau = np.where(states.moves < temperature_moves, 1.0, 0.0)
-        actions = sample_actions(visit_policy(visits, tau), rng)
+        full = active & (rng.random(B) < full_search_fraction) if capped else active.copy()
+        budget = np.where(full, params.num_simulations, fast_simulations if capped else params.num_simulations)
+        mcts.run(active, root_noise=full, simulations=budget)
+        move_weights = mcts.move_visits()
+        prune = prune_policy and params.forced_playouts_k > 0
+        target = mcts.policy_targets(prune=True) if prune else move_weights
+        pi = visit_policy(target, 1.0)
+        search_pi = visit_policy(move_weights, 1.0)
+        tau = np.where(ply < temperature_moves, 1.0, 0.0)
+        actions = sample_actions(visit_policy(move_weights, tau), rng)
         rows = np.flatnonzero(active)
-        planes = encode_planes(game, states.take(rows)).astype(np.uint8)
-        for j, b in enumerate(rows):
-            history[b].append((planes[j], pi[b], int(states.to_play[b])))
-        positions += rows.size
+        searches += rows.size
+        full_searches += int(full.sum())
+        simulations += int(budget[rows].sum())
+        for b in rows[waiting[rows]]:  # this search answers the previous recorded position
+            replies[b][-1] = search_pi[b]
+        waiting[rows] = False
+        rec = np.flatnonzero(full)
+        if rec.size:
+            planes = encode_planes(game, states.take(rec)).astype(plane_dtype)
+            for j, b in enumerate(rec):
+                history[b].append((planes[j], pi[b], int(states.to_play[b])))
+                replies[b].append(None)
+            waiting[rec] = True
+            positions += rec.size
         actions = np.where(active, actions, 0)
         game.step(states, actions)
+        ply[active] += 1
         mcts.advance(actions, states)
         done = np.flatnonzero(active & states.terminal)
         if done.size:
             scores = game.returns(states.take(done))  # [D, 2] per seat
             for j, b in enumerate(done):
                 records = history[b]
-                out_planes.append(np.stack([r[0] for r in records]))
-                out_pi.append(np.stack([r[1] for r in records]))
-                out_z.append(np.array([scores[j, r[2]] for r in records], dtype=np.float32))
+                if records:
+                    out_planes.append(np.stack([r[0] for r in records]))
+                    out_pi.append(np.stack([r[1] for r in records]))
+                    out_z.append(np.array([scores[j, r[2]] for r in records], dtype=np.float32))
+                    out_next.append(np.stack([np.zeros(A, np.float32) if r is None else r for r in replies[b]]))
+                    out_has_next.append(np.array([r is not None for r in replies[b]], dtype=np.bool_))
                 winner = int(states.winner[b])
                 if winner in (0, 1):
                     wins[winner] += 1
                 else:
                     draws += 1
-                lengths.append(len(records))
+                lengths.append(int(ply[b]))
                 history[b] = []
+                replies[b] = []
+                waiting[b] = False
                 finished += 1
             refill = done[: max(0, num_games - started)]
             if refill.size:
@@ -96,14 +167,16 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
                 for k in fresh.__dataclass_fields__:
                     getattr(states, k)[refill] = getattr(fresh, k)
                 mcts.reset(fresh, rows=refill)
+                ply[refill] = 0
                 started += refill.size
         if on_move is not None:
             on_move(positions, finished)
-    A = game.num_actions
-    rows_, cols_ = game.board_shape
     return SelfPlayData(
-        planes=np.concatenate(out_planes) if out_planes else np.zeros((0, 4, rows_, cols_), np.uint8),
+        planes=np.concatenate(out_planes) if out_planes else np.zeros((0, *plane_shape), plane_dtype),
         pi=np.concatenate(out_pi) if out_pi else np.zeros((0, A), np.float32),
         z=np.concatenate(out_z) if out_z else np.zeros(0, np.float32),
         games=finished, first_player_wins=wins[0], second_player_wins=wins[1], draws=draws,
-        mean_length=float(np.mean(lengths)) if lengths else 0.0, seconds=time.perf_counter() - start)
+        mean_length=float(np.mean(lengths)) if lengths else 0.0, seconds=time.perf_counter() - start,
+        pi_next=np.concatenate(out_next) if out_next else np.zeros((0, A), np.float32),
+        has_next=np.concatenate(out_has_next) if out_has_next else np.zeros(0, np.bool_),
+        searches=searches, full_searches=full_searches, simulations=simulations)

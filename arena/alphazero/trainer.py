@@ -112,7 +112,8 @@ class AlphaZeroTrainer:
     def search_params(self, simulations: int | None = None) -> SearchParams:
         c = self.config
         return SearchParams(num_simulations=simulations or c.num_simulations, c_puct=c.c_puct,
-                            dirichlet_alpha=c.dirichlet_alpha, dirichlet_weight=c.dirichlet_weight)
+                            dirichlet_alpha=c.dirichlet_alpha, dirichlet_weight=c.dirichlet_weight,
+                            solver=c.solver, forced_playouts_k=c.forced_playouts_k if c.forced_playouts else 0.0)
 
     def evaluator(self, model: torch.nn.Module) -> NetworkEvaluator:
         return NetworkEvaluator(self.game, model, self.device, amp=self.config.amp)
@@ -127,7 +128,9 @@ class AlphaZeroTrainer:
         c = self.config
         data = self_play(self.game, self.evaluator(self.best_model), self.search_params(), num_games,
                          batch_size=c.selfplay_batch, temperature_moves=c.temperature_moves, rng=self.rng,
-                         reuse_tree=c.reuse_tree, on_move=on_move)
+                         reuse_tree=c.reuse_tree, on_move=on_move,
+                         full_search_fraction=c.full_search_fraction if c.playout_cap_randomisation else 1.0,
+                         fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning)
         planes, pi, z = data.planes, data.pi, data.z
         if c.augment:
             planes, pi, z = augment(self.game, planes, pi, z)
@@ -183,7 +186,7 @@ class AlphaZeroTrainer:
         player = self.best_model
         metrics: dict[str, float] = {}
         for playouts in c.eval_mcts_playouts:
-            me = AlphaZeroBot(self.game, copy.deepcopy(player).cpu(), simulations=sims, device="cpu",
+            me = AlphaZeroBot(self.game, copy.deepcopy(player).cpu(), simulations=sims, device="cpu", solver=c.solver,
                               seed=int(self.rng.integers(1 << 31)))
             opponent = bots.make(f"mcts:{int(playouts)}", self.make_env(), seed=int(self.rng.integers(1 << 31)))
             score = play_bot_match(self.make_env, me, opponent, c.eval_games, seed=int(self.rng.integers(1 << 31)))
