@@ -59,6 +59,7 @@ def _register_builtins() -> None:
              description="one team of a team game as a cooperative task; the other agents play uniformly at random",
              kwargs={"game": "BlowBlow-2T2P", "team": "red"})
     from games.arena2d import register_games; register_games()  # noqa: E702, I001 - the 2-D arena games
+    from games.mpe import register_games as register_mpe; register_mpe()  # noqa: E702, I001 - batched mpe2 ports
     register_prefix("yaml", _yaml_game, suffixes=(".yaml", ".yml"), api="parallel", overwrite=True,
                     description="yaml:PATH, or any PATH ending in .yaml/.yml: a 2-D game declared in YAML "
                                 "(docs/arena2d.md); options render_mode, actions, reward_terms")
