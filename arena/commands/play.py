@@ -17,16 +17,19 @@ HINT_SIMULATIONS = 1000
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "play", help="play a board game against a bot in the terminal",
-        description="Play tic_tac_toe, connect_four, gomoku (or any turn-based board game from "
-                    "`arena games`) against a bot. At the prompt type a move (h8 on gomoku and "
-                    "tic-tac-toe, a column number on connect four) or hint, undo, help, quit.",
+        "play", help="play any game against bots in the terminal: board games or real time",
+        description="Board games (tic_tac_toe, connect_four, gomoku, ...): type a move at the prompt (h8 on "
+                    "gomoku and tic-tac-toe, a column number on connect four) or hint, undo, help, quit. "
+                    "Simultaneous-move games (Soccer-2T1P, Sumo-2T1P, mpe2.simple_tag_v3, ...): drive one "
+                    "agent with the keys shown on screen in real time; p pauses, q quits.",
         epilog="examples: arena play connect_four --opponent mcts:1000 | "
-               "arena play gomoku --size 9 --n-in-row 5 --second | arena play tic_tac_toe --opponent human")
+               "arena play gomoku --size 9 --n-in-row 5 --second | arena play tic_tac_toe --opponent human | "
+               "arena play Soccer-2T1P --opponent random | arena play mpe2.simple_tag_v3 --as agent_0")
     p.add_argument("game", help="board game name: tic_tac_toe, connect_four, gomoku, ...")
-    p.add_argument("--opponent", default=DEFAULT_OPPONENT, metavar="SPEC",
+    p.add_argument("--opponent", default=None, metavar="SPEC",
                    help=f"bot to play against: mcts[:SIMULATIONS], random, human (hot-seat), "
-                        f"az:CHECKPOINT, ... (default {DEFAULT_OPPONENT})")
+                        f"az:CHECKPOINT, ppo:RUN, league:DIR[:PLAYER] (default {DEFAULT_OPPONENT} on board "
+                        "games, random in real-time games, where it plays every other side)")
     seat = p.add_mutually_exclusive_group()
     seat.add_argument("--first", dest="human_seat", action="store_const", const=0,
                       help="you move first (default)")
@@ -41,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gomoku.add_argument("--n-in-row", type=int, metavar="K", help="stones in a row to win (default 5)")
     gomoku.add_argument("--exact", action="store_true",
                         help="only exactly K in a row wins (overlines do not count)")
+    realtime = p.add_argument_group("real-time (simultaneous-move) games")
+    realtime.add_argument("--as", dest="agent", metavar="AGENT", help="the agent you drive (default: the first)")
+    realtime.add_argument("--teammate", metavar="SPEC", help="bot for your team-mates (default random)")
+    realtime.add_argument("--fps", type=float, help="ticks per second (default 10)")
+    realtime.add_argument("--episodes", type=int, metavar="N", help="stop after N episodes (default: until q)")
     p.set_defaults(func=run, human_seat=0)
 
 
@@ -91,7 +99,18 @@ def make_bots(args: argparse.Namespace, env: Any) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from arena.play.parallel_loop import is_parallel
     from arena.play.terminal import play_terminal, supports_color
+
+    # Simultaneous-move games go to the real-time keyboard UI; board games stay below.
+    probe = arena.make(args.game, **game_kwargs(args))
+    if is_parallel(probe):
+        from arena.play.realtime import run_command
+
+        probe.close()
+        return run_command(args, game_kwargs(args))
+    if args.opponent is None:
+        args.opponent = DEFAULT_OPPONENT
 
     if args.playouts is not None and args.playouts < 1:
         raise UserError(f"--playouts must be at least 1, got {args.playouts}")
