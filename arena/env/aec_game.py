@@ -268,7 +268,7 @@ class AECGame:
                 ch = "X" if cell[0] else ("O" if cell.shape[0] > 1 and cell[1] else ".")
                 cells.append(f" {ch} ")
             marks.append("".join(cells))
-        return "\n".join(marks) + f"\n(seat 0's view; {int(state.moves[index])} moves played)"
+        return "\n".join(marks) + "\n(seat 0 is X)"
 
 
 def aec_game_of(env: Any, *, name: str | None = None) -> AECGame:

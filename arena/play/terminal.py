@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from arena.bots import Bot, HumanBot, SearchBot, SearchResult, game_of
+from arena.bots import Bot, HumanBot, SearchBot, SearchResult, bind_env, current_state, game_of
 
 MARKS = ("X", "O")  # what seat 0 / seat 1 stones look like on the board (the game's render default)
 
@@ -149,7 +149,8 @@ class TerminalSession:
 
     @property
     def state(self) -> Any:
-        return self.env.unwrapped.state
+        """The current position (a batch of one of the game's states)."""
+        return current_state(self.env, self.game)
 
     @property
     def finished(self) -> bool:
@@ -169,6 +170,9 @@ class TerminalSession:
 
     def observation(self) -> tuple[Any, np.ndarray]:
         """What the player to move sees: ``observation`` planes and ``action_mask[A]``."""
+        for bot in (self.opponent, self.hint_bot):
+            if bot is not None:
+                bind_env(bot, self.env)  # undo replays into a fresh env
         obs = self.env.observe(self.env.agent_selection)
         return obs["observation"], np.asarray(obs["action_mask"])
 
@@ -177,10 +181,18 @@ class TerminalSession:
         if getattr(self.game, "gravity", False):
             cols = self.game.board_shape[1]
             return "4" if cols >= 4 else "1", f"a column number 1-{cols}"
-        rows, cols = self.game.board_shape
-        last = chr(ord("a") + cols - 1)
-        centre = self.game.action_to_str((rows // 2) * cols + cols // 2)
-        return centre, f"a cell: column letter a-{last} and row number 1-{rows}, e.g. {centre}"
+        if hasattr(self.game, "k"):  # the m,n,k cell games
+            rows, cols = self.game.board_shape
+            last = chr(ord("a") + cols - 1)
+            centre = self.game.action_to_str((rows // 2) * cols + cols // 2)
+            return centre, f"a cell: column letter a-{last} and row number 1-{rows}, e.g. {centre}"
+        # Any other game: its own notation, shown on the moves that are legal now.
+        legal = np.flatnonzero(self.game.legal_mask(self.state)[0]) if not self.finished else np.arange(0)
+        if legal.size == 0:
+            return self.game.action_to_str(0), "a move in the game's notation"
+        names = [self.game.action_to_str(int(a)) for a in legal]
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        return names[len(names) // 2], f"a move in the game's notation (legal now: {shown})"
 
     def draw(self) -> None:
         self.say()
@@ -237,7 +249,11 @@ class TerminalSession:
         text = self.game.action_to_str(action)
         if getattr(self.game, "gravity", False):
             return f"column {text} is full; pick another column"
-        return f"{text} is already taken; pick an empty cell"
+        if hasattr(self.game, "k"):
+            return f"{text} is already taken; pick an empty cell"
+        legal = np.flatnonzero(self.game.legal_mask(self.state)[0])
+        shown = ", ".join(self.game.action_to_str(int(a)) for a in legal[:12]) + (", ..." if legal.size > 12 else "")
+        return f"{text} is not legal here; legal moves: {shown}"
 
     # ------------------------------------------------------------------ turns
     def human_turn(self) -> bool:
