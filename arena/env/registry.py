@@ -432,6 +432,21 @@ def describe_name(name: str) -> str:
     return f"{name} (game registered in this process)"
 
 
+def game_signature(env: Any) -> tuple[Any, ...]:
+    """What identifies a game regardless of the name it was built from: its agents and, per
+    agent, its observation and action spaces (``./koth.yaml`` and the package game built from the
+    same file match; ``go_v5`` with ``board_size=9`` and with 19 do not)."""
+    base = getattr(env, "unwrapped", env)
+    agents = tuple(getattr(base, "possible_agents", ()) or getattr(env, "possible_agents", ()))
+    spaces = []
+    for agent in agents:
+        try:
+            spaces.append((repr(env.observation_space(agent)), repr(env.action_space(agent))))
+        except Exception:  # noqa: BLE001 - an env without per-agent spaces: agents alone identify it
+            spaces.append(("?", "?"))
+    return agents, tuple(spaces)
+
+
 def make(name: str, *, api: Api | None = None, **kwargs: Any) -> Any:
     """Build a game by registered name, game file path, ``prefix:argument`` or PettingZoo module path.
 
@@ -455,9 +470,9 @@ def make(name: str, *, api: Api | None = None, **kwargs: Any) -> Any:
     except TypeError as exc:
         if "keyword argument" not in str(exc) or not kwargs:
             raise
-        options = ", ".join(f"{k}={v!r}" for k, v in game.kwargs.items()) or "see `arena games`"
+        options = ", ".join(f"{k}={v!r}" for k, v in (game.kwargs or _factory_kwargs(game.factory)).items())
         raise ValueError(f"{describe_name(name)}: bad game arguments {', '.join(sorted(kwargs))} ({exc}); "
-                         f"its options: {options}") from None
+                         f"its options: {options or 'none listed'}") from None
 
 
 register_prefix("unity", "arena.unity:make_unity",
