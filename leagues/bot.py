@@ -46,12 +46,7 @@ def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -
             raise BotSpecError(f"league {directory} has no player '{player_name}' (players: {names})") from None
     finally:
         store.close()
-    game_name = getattr(getattr(env, "metadata", {}), "get", lambda *_: None)("name")
-    # A recipe may name a game by module path (mpe2.simple_tag_v3); envs name themselves simple_tag_v3.
-    recipe_game = str(recipe.get("game") or "")
-    if recipe_game and game_name and not any(str(game_name).startswith(g)
-                                             for g in (recipe_game, recipe_game.rsplit(".", 1)[-1])):
-        raise BotSpecError(f"league {directory} plays {recipe['game']}, not {game_name}")
+    _check_same_game(directory, recipe, env)
     spec = PlayerSpec(player.id, player.name, spec=player.spec) if player.spec else \
         PlayerSpec(player.id, player.name, path=player.path)
     try:
@@ -63,3 +58,27 @@ def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -
 def register() -> None:
     """Entry point of the ``arena.bots`` group: adds the ``league:`` bot kind."""
     register_bot("league", make_league_bot, USAGE, overwrite=True)
+def _check_same_game(directory: str, recipe: dict[str, Any], env: Any) -> None:
+    """The league's game is found from its stored name and keyword arguments (any name form:
+    built-in, package, module path, YAML file) and must be the game ``env`` is."""
+    import arena
+    from arena.env.registry import describe_name, game_signature
+
+    recipe_game = str(recipe.get("game") or "")
+    if not recipe_game:
+        return
+    kwargs = dict(recipe.get("game_kwargs") or {})
+    shown = recipe_game + (f" ({', '.join(f'{k}={v}' for k, v in kwargs.items())})" if kwargs else "")
+    try:
+        league_env = arena.make(recipe_game, **kwargs)
+    except ValueError as exc:
+        raise BotSpecError(f"league {directory} plays {shown}, which cannot be built here: {exc}") from None
+    try:
+        if game_signature(league_env) != game_signature(env):
+            name = getattr(env, "metadata", {}).get("name", type(getattr(env, "unwrapped", env)).__name__)
+            raise BotSpecError(f"league {directory} plays {describe_name(recipe_game)}{shown[len(recipe_game):]}, "
+                               f"not this game ({name}): name that game, e.g. `arena match {recipe_game} ...`")
+    finally:
+        league_env.close()
+
+

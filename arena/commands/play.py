@@ -39,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="search budget per move of searching bots (mcts, az), where the spec gives none")
     p.add_argument("--seed", type=int, help="random seed of the bots (default: a new game every time)")
     p.add_argument("--no-color", action="store_true", help="plain text even on a colour terminal")
+    p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for the game (repeatable; values read as YAML), e.g. --env-arg size=6")
     gomoku = p.add_argument_group("gomoku options")
     gomoku.add_argument("--size", type=int, metavar="N", help="board size, 5-19 (default 15)")
     gomoku.add_argument("--n-in-row", type=int, metavar="K", help="stones in a row to win (default 5)")
@@ -63,8 +65,11 @@ def game_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         kwargs["exact"] = True
     if kwargs and args.game != "gomoku":
         given = ", ".join("--" + k.replace("_", "-") for k in kwargs)
-        raise UserError(f"{given}: board options work with gomoku only; {args.game} has a fixed board")
-    return kwargs
+        raise UserError(f"{given}: board options work with gomoku only; {args.game} has a fixed board "
+                        "(other games take --env-arg KEY=VALUE)")
+    from arena.config_input import key_values
+
+    return {**key_values(getattr(args, "env_args", None) or [], "--env-arg"), **kwargs}
 
 
 def check_playable(name: str, env: Any) -> None:

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"baseline policy profiles (default {BmarsConfig.contexts})")
     p.add_argument("--confidence", type=float, default=BmarsConfig.confidence,
                    help=f"family-wise confidence of the intervals (default {BmarsConfig.confidence})")
+    p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for the game (repeatable; values read as YAML)")
     p.add_argument("--seed", type=int, default=0, help="seed of the experiment (default 0)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a measured class differs from the declared one")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -42,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = BmarsConfig(contexts=args.contexts, episodes=args.episodes, confidence=args.confidence,
                          seed=args.seed)
-    env = arena.make(args.game)
+    from arena.config_input import key_values
+
+    env_kwargs = key_values(args.env_args, "--env-arg")
+    env = arena.make(args.game, **env_kwargs)
     agents = list(env.possible_agents)
     own_tree = getattr(getattr(env, "unwrapped", env), "social_tree", None)
     env.close()
@@ -53,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         tree = SocialTree.from_dict(preset_tree(args.game, agents), agents=agents)
     if args.json or not sys.stderr.isatty():
-        report = measure_tree(lambda: arena.make(args.game), tree, config, game=args.game)
+        report = measure_tree(lambda: arena.make(args.game, **env_kwargs), tree, config, game=args.game)
     else:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task(f"{args.game}: episodes", total=None)
-            report = measure_tree(lambda: arena.make(args.game), tree, config, game=args.game,
+            report = measure_tree(lambda: arena.make(args.game, **env_kwargs), tree, config, game=args.game,
                                   progress=lambda done, total: progress.update(task, completed=done, total=total))
     if args.json:
         print(json.dumps(report.to_dict()))
