@@ -55,9 +55,6 @@ def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -
         raise BotSpecError(str(exc)) from None
 
 
-def register() -> None:
-    """Entry point of the ``arena.bots`` group: adds the ``league:`` bot kind."""
-    register_bot("league", make_league_bot, USAGE, overwrite=True)
 def _check_same_game(directory: str, recipe: dict[str, Any], env: Any) -> None:
     """The league's game is found from its stored name and keyword arguments (any name form:
     built-in, package, module path, YAML file) and must be the game ``env`` is."""
@@ -82,3 +79,6 @@ def _check_same_game(directory: str, recipe: dict[str, Any], env: Any) -> None:
         league_env.close()
 
 
+def register() -> None:
+    """Entry point of the ``arena.bots`` group: adds the ``league:`` bot kind."""
+    register_bot("league", make_league_bot, USAGE, overwrite=True)
