@@ -10,11 +10,14 @@ from arena.social.bmars import (
     BmarsConfig,
     BmarsReport,
     NodeEvidence,
+    PaidTree,
     SchemeAssertionError,
     assert_scheme,
     classify_returns,
     classify_reward,
+    measure_paid,
     measure_tree,
+    paid_tree,
 )
 from arena.social.hooks import CustomHook, HookStep, register_hook
 from arena.social.presets import PRESETS, preset_tree
@@ -60,9 +63,9 @@ from arena.social.wrapper import (
 __all__ = [
     "DEATH_HOOKS", "PRESETS", "Agent", "AllLiving", "AtLeastNumberLiving", "AtLeastOneLiving",
     "AtLeastPortionLiving", "BmarsConfig", "BmarsReport", "Coefficients", "Custom", "CustomHook", "DeathContext", "Distance",
-    "DistanceToward", "EnergyPenalty", "FacingToward", "HoldZone", "HookStep", "Life", "LivingCondition", "Node", "NodeEvidence",
+    "DistanceToward", "EnergyPenalty", "FacingToward", "HoldZone", "HookStep", "Life", "LivingCondition", "Node", "NodeEvidence", "PaidTree",
     "RankByScore", "Ranking", "RewardScheme", "SchemeAssertionError", "SocialTree", "SocialTreeAECWrapper",
     "SocialTreeParallelWrapper", "SocialTreeWrapper", "StepContext", "SurvivalTime", "Team", "Time",
     "TimePenalty", "TreeError", "VelocityToward", "assert_scheme", "classify_returns", "classify_reward",
-    "measure_tree", "mpe_positions", "preset_tree", "register_hook",
+    "measure_paid", "measure_tree", "mpe_positions", "paid_tree", "preset_tree", "register_hook",
 ]

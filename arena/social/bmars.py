@@ -139,8 +139,10 @@ def _mask_of(observation: Any, info: Mapping[str, Any] | None) -> np.ndarray | N
 
 
 def play_episode(env: Any, policies: Mapping[str, BiasedPolicy], seed: int, agent_seed: Sequence[int],
-                 max_steps: int) -> dict[str, dict[str, float]]:
-    """One episode of a wrapped env; returns the wrapper's ``episode_terms`` (agent -> node -> return).
+                 max_steps: int, terms: Callable[[], Mapping[str, Mapping[str, float]]] | None = None,
+                 ) -> dict[str, dict[str, float]]:
+    """One episode of an env that pays a tree; returns its episode terms (agent -> node -> return):
+    ``terms()`` when given, else ``env.episode_terms`` (a :func:`SocialTreeWrapper`'s).
 
     Agent i draws from ``np.random.default_rng([*agent_seed, i])``, whatever its policy."""
     agents = list(env.possible_agents)
@@ -163,7 +165,8 @@ def play_episode(env: Any, policies: Mapping[str, BiasedPolicy], seed: int, agen
             steps += 1
             if steps > max_steps:
                 raise TreeError(f"an episode ran past {max_steps} steps; does the game end?")
-    return {a: dict(t) for a, t in env.episode_terms.items()}
+    episode = terms() if terms is not None else env.episode_terms
+    return {a: dict(t) for a, t in episode.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,6 +392,7 @@ class BmarsReport:
     game: str
     nodes: list[NodeEvidence]
     config: BmarsConfig
+    source: str = ""  # which tree was measured (arena verify-rewards prints it)
 
     def node(self, path: str) -> NodeEvidence:
         for evidence in self.nodes:
@@ -401,7 +405,7 @@ class BmarsReport:
         return assert_scheme(self.node(path), claim)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"game": self.game, "contexts": self.config.contexts, "episodes": self.config.episodes,
+        return {"game": self.game, "tree": self.source, "contexts": self.config.contexts, "episodes": self.config.episodes,
                 "seed": self.config.seed, "confidence": self.config.confidence,
                 "nodes": [e.to_dict() for e in self.nodes]}
 
@@ -414,11 +418,15 @@ def measure_tree(make_env: Callable[[], Any], tree: SocialTree | Mapping[str, An
     ``make_env`` builds the raw PettingZoo env (ParallelEnv or AECEnv); the tree is wrapped around
     it with :func:`SocialTreeWrapper` and ``wrapper_kwargs``. ``progress(done, total)`` is called
     after every episode."""
-    config = config or BmarsConfig()
     env = SocialTreeWrapper(make_env(), tree, **wrapper_kwargs)
+    return _measure(env, env.tree, None, config or BmarsConfig(), game, progress)
+
+
+def _measure(env: Any, tree: SocialTree, terms: Callable[[], Mapping[str, Mapping[str, float]]] | None,
+             config: BmarsConfig, game: str, progress: Callable[[int, int], None] | None) -> BmarsReport:
+    """Play the BMaRS experiment on ``env`` (which pays ``tree``) and classify every node."""
     if not isinstance(env, ParallelEnv | AECEnv):
         raise TypeError("make_env must build a PettingZoo env")
-    tree = env.tree
     agents = list(env.possible_agents)
     n = len(agents)
     nodes = [p for p in tree.preorder() if tree.info(p).schemes]
@@ -441,9 +449,9 @@ def measure_tree(make_env: Callable[[], Any], tree: SocialTree | Mapping[str, An
             policies = {a: BiasedPolicy(action_spaces[a], biases[a], config.action_noise) for a in agents}
             for e in range(config.episodes):
                 seed = config.seed * 100_003 + c * 1009 + e
-                terms = play_episode(env, policies, seed, (config.seed, c, e), config.max_steps)
+                episode = play_episode(env, policies, seed, (config.seed, c, e), config.max_steps, terms)
                 for i, key in enumerate(keys):
-                    returns[i, c, k, e] = [terms[a].get(key, 0.0) for a in agents]
+                    returns[i, c, k, e] = [episode.get(a, {}).get(key, 0.0) for a in agents]
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -464,3 +472,115 @@ def classify_reward(make_env: Callable[[], Any], reward: Callable[..., Any], con
                            schemes=[Custom(reward, kind=kind, declared=declared)]))
     return measure_tree(make_env, tree, config, **wrapper_kwargs).nodes[0]
 
+
+
+# --------------------------------------------------------------------------------------------
+# The tree an env pays
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaidTree:
+    """The social tree an env pays and where it comes from.
+
+    ``source``: ``"wrapper"`` (a :func:`SocialTreeWrapper` in the env's wrapper chain pays it;
+    the outermost one when there are several) or ``"engine"`` (the env's own tree,
+    ``env.unwrapped.social_tree``, e.g. a 2-D arena game's YAML tree). ``payer``: the wrapper
+    object, or the unwrapped env.
+    """
+
+    tree: SocialTree
+    source: str
+    payer: Any
+
+    def describe(self) -> str:
+        if self.source == "wrapper":
+            mode = " added to the env's own reward" if getattr(self.payer.core, "reward_mode", "") == "add" else ""
+            inner = getattr(self.payer.unwrapped, "social_tree", None)
+            also = " (the engine's own tree underneath is not what the env pays)" if inner is not None else ""
+            return f"the tree of the SocialTreeWrapper the env is wrapped in{mode}{also}"
+        return "the env's own tree (declared by the game, e.g. its YAML), paid by the engine"
+
+
+def paid_tree(env: Any) -> PaidTree | None:
+    """The tree ``env`` pays: the outermost :func:`SocialTreeWrapper` in its wrapper chain, else
+    the engine's own ``social_tree``, else ``None`` (the env pays no social tree)."""
+    from arena.social.wrapper import SocialTreeAECWrapper, SocialTreeParallelWrapper
+
+    layer, seen = env, set()
+    while layer is not None and id(layer) not in seen:
+        seen.add(id(layer))
+        if isinstance(layer, SocialTreeParallelWrapper | SocialTreeAECWrapper):
+            return PaidTree(layer.tree, "wrapper", layer)
+        layer = getattr(layer, "env", None)
+    base = getattr(env, "unwrapped", env)
+    own = getattr(base, "social_tree", None)
+    if isinstance(own, SocialTree):
+        return PaidTree(own, "engine", base)
+    return None
+
+
+class _EngineTerms(ParallelEnv):
+    """A Parallel env that pays its own tree, with its per-node terms summed over the episode.
+
+    The env reports each step's terms in ``infos[agent]["reward_terms"]`` once its
+    ``reward_terms`` switch is on (the 2-D arena games' protocol; this turns it on)."""
+
+    def __init__(self, env: ParallelEnv) -> None:
+        self.env = env
+        base = env.unwrapped
+        if not hasattr(base, "reward_terms"):
+            raise TreeError(f"{type(base).__name__} declares a social_tree but cannot report its reward terms "
+                            "(infos[agent]['reward_terms']); pass the tree with --tree to lay it over the env")
+        base.reward_terms = True
+        engine = getattr(base, "game", None)
+        if hasattr(engine, "track_terms"):
+            engine.track_terms = True
+        self.possible_agents = list(env.possible_agents)
+        self.agents: list[str] = []
+        self.metadata = dict(getattr(env, "metadata", {}) or {})
+        self.episode_terms: dict[str, dict[str, float]] = {}
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+        obs, infos = self.env.reset(seed=seed, options=options)
+        self.agents = list(self.env.agents)
+        self.episode_terms = {a: {} for a in self.possible_agents}
+        return obs, infos
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        out = self.env.step(actions)
+        for agent, info in out[4].items():
+            table = self.episode_terms.setdefault(agent, {})
+            for key, value in dict(info).get("reward_terms", {}).items():
+                table[key] = table.get(key, 0.0) + float(value)
+        self.agents = list(self.env.agents)
+        return out
+
+    def observation_space(self, agent: str) -> Any:
+        return self.env.observation_space(agent)
+
+    def action_space(self, agent: str) -> Any:
+        return self.env.action_space(agent)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def measure_paid(make_env: Callable[[], Any], config: BmarsConfig | None = None, *, game: str = "",
+                 progress: Callable[[int, int], None] | None = None) -> BmarsReport:
+    """Classify every node of the tree ``make_env()`` itself pays (:func:`paid_tree`), from the
+    per-node terms the env reports: exactly what the env pays, with no second evaluation of the
+    tree (a batched engine's Custom hooks included)."""
+    env = make_env()
+    paid = paid_tree(env)
+    if paid is None:
+        env.close()
+        raise TreeError(f"{game or type(env).__name__} pays no social tree (no SocialTreeWrapper, no social_tree); "
+                        "pass a tree to lay over it")
+    if paid.source == "wrapper":
+        wrapper = paid.payer
+        return _measure(env, paid.tree, lambda: wrapper.episode_terms, config or BmarsConfig(), game, progress)
+    if not isinstance(env, ParallelEnv):
+        raise TreeError(f"{game or type(env).__name__}: measuring an engine's own tree needs a Parallel env")
+    recorder = _EngineTerms(env)
+    return _measure(recorder, paid.tree, None, config or BmarsConfig(), game, progress)

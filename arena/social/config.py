@@ -43,16 +43,20 @@ def _unknown(key: Any, known: Sequence[str], where: str, what: str = "field") ->
 
 def load_yaml(source: str) -> dict[str, Any]:
     """Parse a YAML tree from a file path (if it exists) or from the text itself."""
+    from arena.config_input import ArenaLoader, read_text_file
+
     if os.path.exists(source):
-        with open(source, encoding="utf-8") as handle:
-            text = handle.read()
+        try:  # a binary or non-UTF-8 file is one line naming it
+            text = read_text_file(source, "tree file")
+        except ValueError as exc:
+            raise TreeError(str(exc)) from None
         origin = source
     elif "\n" in source or ":" in source:
         text, origin = source, "tree text"
     else:
         raise FileNotFoundError(f"tree file {source!r} does not exist")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=ArenaLoader)  # noqa: S506 -- a SafeLoader that reads 3e-4 as a number
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
