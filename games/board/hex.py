@@ -135,20 +135,6 @@ def _step_batch(board, to_play, winner, moves, last_move, actions, swap, stack, 
     return bad
 
 
-@numba.njit(cache=True, nogil=True)
-def _legal_batch(board, to_play, winner, moves, swap, out_mask):
-    n = board.shape[1]
-    for b in range(board.shape[0]):
-        if winner[b] != -1:
-            continue
-        for r in range(n):
-            for c in range(n):
-                if board[b, r, c] == 0:
-                    out_mask[b, r * n + c] = True
-        if swap and moves[b] == 1 and to_play[b] == 1:
-            out_mask[b, n * n] = True
-
-
 @dataclass
 class HexState(BatchedState):
     """A batch of ``B`` Hex positions (arrays only).
@@ -235,8 +221,12 @@ class HexGame:
 
     def legal_mask(self, state: HexState) -> np.ndarray:
         """``[B, A]`` bool: every empty cell (plus ``swap`` on seat 1's first move); all False when over."""
-        mask = np.zeros((state.batch_size, self.num_actions), dtype=np.bool_)
-        _legal_batch(state.board, state.to_play, state.winner, state.moves, self.swap, mask)
+        b = state.batch_size
+        mask = np.zeros((b, self.num_actions), dtype=np.bool_)
+        np.equal(state.board.reshape(b, self.num_cells), 0, out=mask[:, : self.num_cells])
+        if self.swap:
+            mask[:, self.swap_action] = (state.moves == 1) & (state.to_play == 1)
+        mask[state.winner != ONGOING] = False
         return mask
 
     def step(self, state: HexState, actions: np.ndarray) -> HexState:

@@ -145,31 +145,151 @@ def othello_outcome(board):
     return 2
 
 
+# ---------------------------------------------------------------------------------------------
+# bitboard kernels for boards up to 8x8: cell (r, c) is bit r * 8 + c of a uint64 (the board sits
+# in the top-left corner of an 8x8 frame; the cells outside it are never occupied and never legal)
+
+_ONE = np.uint64(1)
+_NOT_COL_A = np.uint64(0xFEFEFEFEFEFEFEFE)  # every bit but column 0 (stops wrapping after an eastward shift)
+_NOT_COL_H = np.uint64(0x7F7F7F7F7F7F7F7F)  # every bit but column 7 (stops wrapping after a westward shift)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _shift(x, d):
+    """Move every bit of ``x`` one cell in direction ``d`` (0 N, 1 S, 2 E, 3 W, 4 NE, 5 NW, 6 SE, 7 SW)."""
+    if d == 0:
+        return x >> np.uint64(8)
+    if d == 1:
+        return x << np.uint64(8)
+    if d == 2:
+        return (x << np.uint64(1)) & _NOT_COL_A
+    if d == 3:
+        return (x >> np.uint64(1)) & _NOT_COL_H
+    if d == 4:
+        return (x >> np.uint64(7)) & _NOT_COL_A
+    if d == 5:
+        return (x >> np.uint64(9)) & _NOT_COL_H
+    if d == 6:
+        return (x << np.uint64(9)) & _NOT_COL_A
+    return (x << np.uint64(7)) & _NOT_COL_H
+
+
+@numba.njit(cache=True, nogil=True)
+def _bb_moves(own, opp, empty):
+    """Bitboard of the cells where ``own`` may place (each brackets a line of ``opp``)."""
+    out = np.uint64(0)
+    for d in range(8):
+        x = _shift(own, d) & opp
+        for _ in range(5):
+            x |= _shift(x, d) & opp
+        out |= _shift(x, d) & empty
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _bb_flips(own, opp, move):
+    """Bitboard of the ``opp`` discs a disc of ``own`` on bit ``move`` flips."""
+    flips = np.uint64(0)
+    for d in range(8):
+        line = np.uint64(0)
+        x = _shift(move, d)
+        while (x & opp) != 0:
+            line |= x
+            x = _shift(x, d)
+        if (x & own) != 0:
+            flips |= line
+    return flips
+
+
+@numba.njit(cache=True, nogil=True)
+def _bb_of(board, piece):
+    n = board.shape[0]
+    out = np.uint64(0)
+    for r in range(n):
+        for c in range(n):
+            if board[r, c] == piece:
+                out |= _ONE << np.uint64(r * 8 + c)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _bb_inside(n):
+    out = np.uint64(0)
+    for r in range(n):
+        for c in range(n):
+            out |= _ONE << np.uint64(r * 8 + c)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _step_one_bits(board, piece, a, inside):
+    """One ply on a board of at most 8x8 (bitboards): 0 illegal, 1 played, 2 played and the game is
+    over (nobody can place)."""
+    n = board.shape[0]
+    own = _bb_of(board, piece)
+    opp = _bb_of(board, 3 - piece)
+    empty = inside & ~(own | opp)
+    if a == n * n:
+        return 0 if _bb_moves(own, opp, empty) != 0 else 1
+    if a < 0 or a > n * n:
+        return 0
+    r = a // n
+    c = a % n
+    move = _ONE << np.uint64(r * 8 + c)
+    if (move & empty) == 0:
+        return 0
+    flips = _bb_flips(own, opp, move)
+    if flips == 0:
+        return 0
+    board[r, c] = piece
+    for rr in range(n):
+        for cc in range(n):
+            if (flips >> np.uint64(rr * 8 + cc)) & _ONE:
+                board[rr, cc] = piece
+    own |= flips | move
+    opp &= ~flips
+    empty &= ~move
+    if _bb_moves(opp, own, empty) != 0 or _bb_moves(own, opp, empty) != 0:
+        return 1
+    return 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _step_one_scan(board, piece, a):
+    """The same ply on any board by direct scanning (boards larger than 8x8)."""
+    n = board.shape[0]
+    if a == n * n:
+        return 0 if othello_has_move(board, piece) else 1
+    if othello_play(board, a, piece) == 0:
+        return 0
+    if othello_has_move(board, 3 - piece) or othello_has_move(board, piece):
+        return 1
+    return 2
+
+
 @numba.njit(cache=True, nogil=True)
 def _step_batch(board, to_play, winner, moves, last_move, actions):
     """Apply ``actions[b]`` to every unfinished board; return the first illegal index (-1: none)."""
     bad = -1
     n = board.shape[1]
-    pass_action = n * n
+    inside = _bb_inside(n) if n <= 8 else np.uint64(0)
     for b in range(board.shape[0]):
         if winner[b] != -1:
             continue
         piece = to_play[b] + 1
         a = actions[b]
-        if a == pass_action:
-            if othello_has_move(board[b], piece):
-                if bad < 0:
-                    bad = b
-                continue
-        elif othello_play(board[b], a, piece) == 0:
+        if n <= 8:
+            result = _step_one_bits(board[b], piece, a, inside)
+        else:
+            result = _step_one_scan(board[b], piece, a)
+        if result == 0:
             if bad < 0:
                 bad = b
             continue
         moves[b] += 1
         last_move[b] = a
         to_play[b] = 1 - to_play[b]
-        if a != pass_action and not othello_has_move(board[b], 3 - piece) and \
-                not othello_has_move(board[b], piece):
+        if result == 2:
             winner[b] = othello_outcome(board[b])
     return bad
 
@@ -177,15 +297,27 @@ def _step_batch(board, to_play, winner, moves, last_move, actions):
 @numba.njit(cache=True, nogil=True)
 def _legal_batch(board, to_play, winner, out_mask):
     n = board.shape[1]
+    inside = _bb_inside(n) if n <= 8 else np.uint64(0)
     for b in range(board.shape[0]):
         if winner[b] != -1:
             continue
         piece = to_play[b] + 1
         any_move = False
-        for cell in range(n * n):
-            if othello_is_legal(board[b], cell, piece):
-                out_mask[b, cell] = True
+        if n <= 8:
+            own = _bb_of(board[b], piece)
+            opp = _bb_of(board[b], 3 - piece)
+            legal = _bb_moves(own, opp, inside & ~(own | opp))
+            if legal != 0:
                 any_move = True
+                for r in range(n):
+                    for c in range(n):
+                        if (legal >> np.uint64(r * 8 + c)) & _ONE:
+                            out_mask[b, r * n + c] = True
+        else:
+            for cell in range(n * n):
+                if othello_is_legal(board[b], cell, piece):
+                    out_mask[b, cell] = True
+                    any_move = True
         if not any_move:
             out_mask[b, n * n] = True
 
