@@ -1,8 +1,10 @@
 """The ``league:DIR[:PLAYER]`` bot kind: play a league's best (or a named) player.
 
-``league:runs/quick`` plays the highest-rated learner of the league in ``runs/quick``
-(Bradley-Terry Elo over every stored game); ``league:runs/quick:az@6`` plays that snapshot,
-``league:runs/quick:az`` the agent's latest parameters, and a fixed member's name plays that bot.
+``league:runs/quick`` plays the league's top-rated *trained* player -- a live learner or a
+snapshot, never a fixed bot, a held-out evaluator or a human -- by the Bradley-Terry fit over every
+stored game (the order ``arena league status`` shows). ``league:runs/quick:PLAYER`` plays any
+player by name: a snapshot (``az@6``), a live learner (``az``: its latest parameters) or a fixed
+member (``mcts200``: that bot).
 Registered through the ``arena.bots`` entry point, so ``arena`` itself never imports ``leagues``.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 from arena.bots import Bot, BotSpecError, register_bot
 
 USAGE = "league:<dir>[:<player>]"
+TRAINED_KINDS = ("live", "snapshot")  # who `league:DIR` alone may pick
 
 
 def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -> Bot:
@@ -38,12 +41,14 @@ def make_league_bot(argument: str, env: Any, seed: int | None, **options: Any) -
     try:
         recipe = store.get_meta("recipe", {})
         if player_name is None:
-            player_name = best_player(store)
+            player_name = best_player(store, kinds=TRAINED_KINDS)
         try:
             player = store.player(player_name)
         except KeyError:
-            names = ", ".join(p.name for p in store.players())
+            names = ", ".join(p.name for p in store.players() if p.kind != "human")
             raise BotSpecError(f"league {directory} has no player '{player_name}' (players: {names})") from None
+        if player.kind == "human":
+            raise BotSpecError(f"league {directory}: {player.name} is a person (a ladder player), not a bot")
     finally:
         store.close()
     _check_same_game(directory, recipe, env)

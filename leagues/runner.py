@@ -282,7 +282,7 @@ class League:
         return np.random.default_rng([self.recipe.seed, *keys])
 
     def _view(self) -> LeagueView:
-        players = [p for p in self.store.players() if p.kind != "heldout"]
+        players = [p for p in self.store.players() if p.kind not in ("heldout", "human")]
         return LeagueView(players, self.payoff, {a.name: a.role for a in self.store.agents()})
 
     def _progress(self, message: str) -> None:
@@ -511,7 +511,7 @@ class League:
         it = self.iteration
         games = self.recipe.evaluation.round_robin
         stored = self.store.game_keys(it)
-        players = self.store.players()
+        players = [p for p in self.store.players() if p.kind != "human"]  # people are not on call
         tasks = []
         for i, a in enumerate(players):
             for b in players[i + 1:]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE TABLE IF NOT EXISTS players (
     id INTEGER PRIMARY KEY,
     name TEXT UNIQUE NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('fixed', 'heldout', 'live', 'snapshot')),
+    kind TEXT NOT NULL CHECK (kind IN ('fixed', 'heldout', 'live', 'snapshot', 'human')),
     spec TEXT,
     path TEXT,
     agent TEXT,
@@ -279,6 +280,8 @@ class PayoffStore:
                    step: int = 0, iteration: int = 0, hyperparameters: dict[str, float] | None = None,
                    elo: float = 0.0) -> int:
         """Insert a player and return its id."""
+        if kind == "human":
+            self._allow_human_players()
         with self.transaction():
             cur = self.db.execute(
                 "INSERT INTO players(name, kind, spec, path, agent, role, parent, step, iteration, "
@@ -286,6 +289,20 @@ class PayoffStore:
                 (name, kind, spec, path, agent, role, parent, step, iteration,
                  json.dumps(hyperparameters or {}), elo, elo, time.time()))
             return int(cur.lastrowid)
+
+    def _allow_human_players(self) -> None:
+        """Widen ``players.kind`` to allow ``human`` (ladder players) in a store made before it could
+        (SQLite cannot alter a CHECK: the table is rebuilt in one transaction, rows and ids kept)."""
+        row = self.db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'players'").fetchone()
+        if row is None or "'human'" in row[0]:
+            return
+        sql = re.sub(r"CREATE TABLE\s+(IF NOT EXISTS\s+)?\"?players\"?", "CREATE TABLE players_new", row[0], count=1)
+        sql = sql.replace("'snapshot')", "'snapshot', 'human')", 1)
+        with self.transaction():
+            self.db.execute(sql)
+            self.db.execute("INSERT INTO players_new SELECT * FROM players")
+            self.db.execute("DROP TABLE players")
+            self.db.execute("ALTER TABLE players_new RENAME TO players")
 
     def _update(self, table: str, key_column: str, key: Any, allowed: set[str], fields: dict[str, Any]) -> None:
         """``UPDATE table SET fields WHERE key_column = key`` for whitelisted column names only."""

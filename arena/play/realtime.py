@@ -103,7 +103,7 @@ class RealtimeSession:
     def __init__(self, env: Any, me: str, opponents: Sequence[Bot], teammate: Bot | None, *,
                  read_keys: Callable[[float], list[str]], output: TextIO, fps: float = 10.0,
                  color: bool = False, unicode: bool = True, episodes: int | None = None, seed: int | None = None,
-                 title: str | None = None, clear: bool = True, hold: float = 0.3) -> None:
+                 title: str | None = None, clear: bool = True, hold: float = 0.3, between: float = 2.0) -> None:
         if fps <= 0:
             raise ValueError(f"--fps must be positive, got {fps}")
         self.env = env
@@ -121,6 +121,7 @@ class RealtimeSession:
         self.seed = seed
         self.title = title or str(getattr(env, "metadata", {}).get("name", "game"))
         self.clear = clear
+        self.between = between
         self.summary = RealtimeSummary()
         self.message = ""
         self.paused = False
@@ -215,9 +216,9 @@ class RealtimeSession:
         self.summary.results.append(outcome)
         win, draw, loss = self.summary.score
         self.message = (f"episode over: you {'win' if outcome == 'win' else 'lose' if outcome == 'loss' else 'draw'}"
-                        f" ({win}-{draw}-{loss}); next episode in 2 s, q quits")
+                        f" ({win}-{draw}-{loss}); next episode in {self.between:g} s, q quits")
         self.draw()
-        end = time.monotonic() + 2.0
+        end = time.monotonic() + self.between
         if self.episodes is not None and len(self.summary.results) >= self.episodes:
             return
         while time.monotonic() < end:
@@ -250,7 +251,8 @@ class RealtimeSession:
 def play_realtime(env: Any, me: str, opponents: Sequence[Bot], teammate: Bot | None = None, *,
                   read_keys: Callable[[float], list[str]], output: TextIO | None = None, fps: float = 10.0,
                   color: bool = False, unicode: bool = True, episodes: int | None = None,
-                  seed: int | None = None, title: str | None = None, clear: bool = True) -> RealtimeSummary:
+                  seed: int | None = None, title: str | None = None, clear: bool = True,
+                  between: float = 2.0) -> RealtimeSummary:
     """Play ``env`` (a Parallel env) as agent ``me`` from the keyboard until q / Ctrl-D / Ctrl-C
     or ``episodes`` episodes.
 
@@ -261,7 +263,7 @@ def play_realtime(env: Any, me: str, opponents: Sequence[Bot], teammate: Bot | N
     """
     session = RealtimeSession(env, me, opponents, teammate, read_keys=read_keys, output=output or sys.stdout,
                               fps=fps, color=color, unicode=unicode, episodes=episodes, seed=seed, title=title,
-                              clear=clear)
+                              clear=clear, between=between)
     return session.run()
 
 

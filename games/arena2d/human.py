@@ -1,25 +1,21 @@
-"""Human control: drive any agent of a 2-D game from the keyboard, in real time, in a terminal.
+"""Keyboard control of a 2-D game.
 
-Keys (both layouts work): ``w``/up forward, ``s``/down backward, ``a`` step left, ``d`` step right,
-``q``/left-arrow turn left, ``e``/right-arrow turn right, space attack, ``f`` blow; anything else,
-or no key this frame, is ``none``. Upper case works too. In the discrete action space the last
-key pressed in a frame wins; the continuous space combines every key held in the frame (``wa``
-moves forward while stepping left).
+``python -m games.arena2d.human GAME [--agent A] [--fps F]`` is an alias of ``arena play GAME``
+(the real-time terminal UI of :mod:`arena.play.realtime`: the game's own key help, bot opponents,
+pause, episodes with a running score, clean exit on q / Ctrl-C / Ctrl-D); see docs/play.md.
 
-* :func:`action_for_keys` / :func:`continuous_for_keys` -- the pure mapping (testable);
-* :class:`KeyboardController` -- a bot (``act(observation, action_mask)``) that reads keys from
-  any source, so a human can take any seat wherever bots play;
-* :class:`TerminalKeys` -- non-blocking raw key reads from a terminal (POSIX);
-* :func:`play_realtime` -- the frame loop: read keys, step, draw.
+The small helpers below stay for scripts and tests that drive an agent from key strings:
 
-Run: ``python -m games.arena2d.human Soccer-2T1P --agent red_0 --fps 10``.
+* :func:`action_for_keys` / :func:`continuous_for_keys` -- the pure mapping (``w``/up forward,
+  ``s``/down backward, ``a``/``d`` step, ``q``/``e`` or left/right arrows turn, space attack, ``f``
+  blow; the last key of a frame wins in the discrete space);
+* :class:`KeyboardController` -- a bot (``act(observation, action_mask)``) reading keys from any source;
+* :func:`play_realtime` -- a minimal frame loop over such a controller (no terminal handling).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import select
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -94,42 +90,6 @@ class KeyboardController:
         return any(k in self.last_keys for k in QUIT_KEYS)
 
 
-class TerminalKeys:
-    """Raw, non-blocking key reads from a terminal: ``with TerminalKeys() as keys: keys.read()``."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdin
-        self._saved: Any = None
-
-    def __enter__(self) -> TerminalKeys:
-        import termios
-        import tty
-
-        if not self.stream.isatty():
-            raise OSError("real-time play needs a terminal (stdin is not a TTY)")
-        fd = self.stream.fileno()
-        self._saved = termios.tcgetattr(fd)
-        tty.setcbreak(fd)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import termios
-
-        if self._saved is not None:
-            termios.tcsetattr(self.stream.fileno(), termios.TCSADRAIN, self._saved)
-
-    def read(self) -> str:
-        """Every key pressed since the last read ('' when none); never blocks."""
-        fd = self.stream.fileno()
-        chunks = []
-        while select.select([fd], [], [], 0)[0]:
-            data = os.read(fd, 64)
-            if not data:
-                break
-            chunks.append(data.decode(errors="ignore"))
-        return "".join(chunks)
-
-
 def play_realtime(env: Any, human: str, controller: KeyboardController,
                   others: Mapping[str, Callable[[Any], Any]] | None = None, *, fps: float = 10.0,
                   out: TextIO | None = None, seed: int | None = None, max_frames: int | None = None,
@@ -174,36 +134,24 @@ def play_realtime(env: Any, human: str, controller: KeyboardController,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from games.arena2d import GAMES, make
-
     parser = argparse.ArgumentParser(prog="python -m games.arena2d.human",
-                                     description="Play a 2-D Arena game in the terminal against random opponents.")
-    parser.add_argument("game", help=f"one of {', '.join(GAMES)}")
+                                     description="Play a 2-D Arena game in the terminal (alias of `arena play`).")
+    parser.add_argument("game", help="a 2-D game, e.g. Soccer-2T1P (see `arena games`)")
     parser.add_argument("--agent", help="the agent you drive (default: the first)")
-    parser.add_argument("--fps", type=float, default=10.0, help="frames per second (default 10)")
+    parser.add_argument("--fps", type=float, default=10.0, help="ticks per second (default 10)")
     parser.add_argument("--seed", type=int, help="episode seed")
+    parser.add_argument("--opponent", default="random", help="bot for the other side (default random)")
+    parser.add_argument("--teammate", default="random", help="bot for your team-mates (default random)")
     args = parser.parse_args(argv)
-    if args.game not in GAMES:
-        print(f"error: unknown game {args.game!r}; games: {', '.join(GAMES)}", file=sys.stderr)
-        return 2
-    env = make(args.game, render_mode="ansi")
-    human = args.agent or env.possible_agents[0]
-    if human not in env.possible_agents:
-        print(f"error: no agent {human!r}; agents: {', '.join(env.possible_agents)}", file=sys.stderr)
-        return 2
-    rng = np.random.default_rng(args.seed)
-    n = len(env.action_names)
-    others = {a: (lambda _obs: int(rng.integers(n))) for a in env.possible_agents if a != human}
-    try:
-        with TerminalKeys() as keys:
-            returns = play_realtime(env, human, KeyboardController(keys.read, env.action_names), others,
-                                    fps=args.fps, seed=args.seed)
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print("returns: " + ", ".join(f"{a} {r:+.2f}" for a, r in returns.items()))
-    return 0
+    from arena.cli import main as arena_main
+
+    command = ["play", args.game, "--fps", str(args.fps), "--opponent", args.opponent, "--teammate", args.teammate]
+    if args.agent:
+        command += ["--as", args.agent]
+    if args.seed is not None:
+        command += ["--seed", str(args.seed)]
+    return arena_main(command)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -22,6 +22,7 @@ class RockPaperScissors(BatchedParallelGame):
     """``num_envs`` independent matches of ``num_rounds`` rounds."""
 
     possible_agents = ["player_0", "player_1"]
+    action_names = MOVES  # what each action index means (key help of arena play)
     metadata = {"render_modes": ["ansi", "human"], "name": "rock_paper_scissors_v0"}
 
     def __init__(self, num_envs: int = 1, num_rounds: int = 10) -> None:
