@@ -36,16 +36,39 @@ def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def _reason(exc: BaseException) -> str:
+    """A short reason from torch's long load errors."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "blocked" in line:
+            return f"it would need to run code to load ({line[:120]}); refused, nothing was executed"
+    if isinstance(exc, EOFError) or any("central directory" in line or "zip archive" in line for line in lines):
+        return "the file is truncated or damaged"
+    if any("Unsupported operand" in line or "WeightsUnpickler" in line for line in lines) or isinstance(exc, KeyError):
+        return "not a torch checkpoint, or it holds objects that are not plain tensors and values (refused)"
+    return (lines[0][:160] if lines else type(exc).__name__)
+
+
 def load_safely(path: str | Path, what: str = "Arena checkpoint") -> dict[str, Any]:
-    """Load a dict saved by :func:`save_atomic` with ``weights_only=True`` (never unpickles code)."""
+    """Load a dict saved by :func:`save_atomic` with ``weights_only=True`` (never unpickles code).
+
+    Anything else -- a missing, empty, truncated, random or hostile file -- is one
+    :class:`CheckpointError` line naming the file."""
+    import warnings
+
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a directory, not a file")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"refusing to load {path}: the file is empty (0 bytes), not a {what}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises UnpicklingError / RuntimeError / EOFError with long texts
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"refusing to load {path}: not a safe {what} ({first[:160]})") from None
+        with warnings.catch_warnings():  # torch warns about pickle protocols of foreign files
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError / RuntimeError / EOFError / KeyError with long texts
+        raise CheckpointError(f"refusing to load {path}: not a safe {what} ({_reason(exc)})") from None
     if not isinstance(obj, dict):
-        raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
+        raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a {what}")
     return obj

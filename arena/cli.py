@@ -22,8 +22,6 @@ COMMAND_MODULES = [
     "arena.commands.match",
     "arena.commands.train",
     "arena.commands.play",
-    "arena.commands.watch",
-    "arena.commands.ladder",
     "arena.commands.eval",
     "arena.commands.league",
     "arena.commands.verify_rewards",
@@ -102,7 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"arena {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # A command whose module is not in this install is left out; a missing dependency is not hidden.
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
     _apply_limits(parser)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     if config.game_kwargs and args.game != config.game:
         raise ValueError(f"the config's game_kwargs are for '{config.game}', not '{args.game}'")
     config = config.replace(game=args.game, game_kwargs={**config.game_kwargs, **game_kwargs})
+    if args.resume:
+        config = resumed_config(args, config)
     import arena
 
     env = arena.make(config.game, **config.game_kwargs)  # fails early with the registry's message
@@ -53,3 +56,43 @@ def run(args: argparse.Namespace) -> int:
     print(f"done: {trainer.iteration} iterations, {trainer.games_played} games; "
           f"play it with --opponent az:{args.out}/best.pt")
     return 0
+
+
+# Fields a resumed run may change: how long it trains and where; everything else is the run's own.
+RESUME_CHANGEABLE = ("iterations", "device", "time_limit_minutes")
+
+
+def resumed_config(args: argparse.Namespace, requested: Any) -> Any:
+    """The config a ``--resume`` continues with: the one stored in ``OUT/checkpoint.pt``, with only
+    ``--iterations`` / ``--device`` applied. A ``--config``, ``--seed`` or game option that would
+    change anything else is refused with a one-line diff; no checkpoint is "nothing to resume"."""
+    from pathlib import Path
+
+    from arena.alphazero.config import AlphaZeroConfig
+    from arena.checkpoint import CheckpointError, load_safely
+
+    checkpoint = Path(args.out) / "checkpoint.pt"
+    if not checkpoint.is_file():
+        raise ValueError(f"nothing to resume: {args.out} has no checkpoint.pt (a run saves one after each "
+                         "iteration); drop --resume to start a new run")
+    state = load_safely(checkpoint, "AlphaZero training checkpoint")
+    try:
+        stored = AlphaZeroConfig.from_dict(dict(state["config"]), source=str(checkpoint))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{checkpoint} is not an AlphaZero training checkpoint ({exc})") from None
+    changes = {k: v for k, v in (("iterations", args.iterations), ("device", args.device)) if v is not None}
+    if args.game != stored.game:
+        raise ValueError(f"--resume: {args.out} trains {stored.game}, not {args.game}")
+    # Without --config the requested config is the defaults: only explicit options can differ then.
+    base = requested.to_dict() if args.config else {
+        **stored.to_dict(), "game_kwargs": requested.game_kwargs if requested.game_kwargs else stored.game_kwargs,
+        **({"seed": args.seed} if args.seed is not None else {})}
+    old = stored.to_dict()
+    diff = [f"{k} {old[k]!r} -> {base[k]!r}" for k in old if k not in RESUME_CHANGEABLE and base.get(k) != old[k]]
+    if diff:
+        raise ValueError(f"--resume keeps the run's stored config, but this asks for {', '.join(diff)}; drop "
+                         "--config/--seed/game options to continue as stored (only --iterations and --device "
+                         "may change), or start a new run with another --out")
+    if args.config:
+        changes = {k: base[k] for k in RESUME_CHANGEABLE}
+    return stored.replace(**changes)

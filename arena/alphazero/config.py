@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 
 class ConfigError(ValueError):
     """A bad configuration field; the message names the field and says how to fix it."""
@@ -208,7 +206,7 @@ def _describe(hint: Any) -> str:
 
 
 def load_config(path: str | Path | None, **overrides: Any) -> AlphaZeroConfig:
-    """Read a YAML config (``yaml.safe_load``: no code runs) and apply ``overrides``
+    """Read a YAML config (Arena's safe YAML reader: no code runs) and apply ``overrides``
     (``None`` values are ignored)."""
     values: dict[str, Any] = {}
     source = "config"
@@ -216,10 +214,12 @@ def load_config(path: str | Path | None, **overrides: Any) -> AlphaZeroConfig:
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file {p} does not exist")
-        try:
-            loaded = yaml.safe_load(p.read_text())
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        from arena.config_input import read_yaml_file
+
+        try:  # Arena's YAML reader: 3e-4 and .5 are numbers; binary files are one line
+            loaded = read_yaml_file(p, "config file")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -93,6 +93,7 @@ class MADDPGConfig:
     device: str = "auto"  # "cpu", "cuda" or "auto" (cuda when available)
     torch_threads: int = 1  # intra-op threads; small nets gain nothing from more
     checkpoint_every: int = 1000  # episodes between checkpoints (and one at the end)
+    checkpoint_seconds: float = 120.0  # ... and at most this many seconds of training between checkpoints
     log_every: int = 100  # episodes between TensorBoard / progress updates
     save_buffer: bool = False  # also checkpoint the replay buffer so --resume continues it exactly
     tensorboard: bool = True
@@ -471,12 +472,17 @@ def load_config(run_dir: Path) -> tuple[str, MADDPGConfig]:
         raise ValueError(f"run directory '{run_dir}' does not exist")
     if not path.exists():
         raise ValueError(f"'{run_dir}' is not a MADDPG run directory (no config.json)")
+    from arena.config_input import read_text_file
+
     try:
-        payload = json.loads(path.read_text())
+        payload = json.loads(read_text_file(path, "run config"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc})") from None
-    if payload.get("algorithm") != "maddpg":
-        raise ValueError(f"{path} is not a MADDPG run (algorithm={payload.get('algorithm')!r})")
+    if not isinstance(payload, dict) or payload.get("algorithm") != "maddpg":
+        algorithm = payload.get("algorithm") if isinstance(payload, dict) else None
+        raise ValueError(f"{path} is not a MADDPG run (algorithm={algorithm!r})")
+    if not isinstance(payload.get("env"), str) or not isinstance(payload.get("config"), dict):
+        raise ValueError(f"{path} is damaged: it needs 'env' and 'config' (start a new run)")
     return payload["env"], config_with(MADDPGConfig(), payload["config"])
 
 
@@ -488,18 +494,40 @@ def read_metrics(run_dir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+_CHECKPOINT_KEYS = ("episode", "transitions", "updates", "since_update", "env_resets", "agents", "learner",
+                    "rng_numpy", "rng_torch")
+
+
 def _load_checkpoint(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ValueError(f"no checkpoint at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    """A MADDPG checkpoint through the safe loader (``weights_only``: never runs code from the file)."""
+    from arena.checkpoint import CheckpointError, load_safely
+
+    state = load_safely(path, "MADDPG checkpoint")
     if state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} has checkpoint format {state.get('format')!r}; this Arena reads {CHECKPOINT_FORMAT}")
+        raise CheckpointError(f"{path} has checkpoint format {state.get('format')!r}; this Arena reads "
+                              f"{CHECKPOINT_FORMAT}")
+    missing = [k for k in _CHECKPOINT_KEYS if k not in state]
+    if missing:
+        raise CheckpointError(f"{path} is damaged: no {', '.join(missing)} (start a new run)")
     return state
+
+
+def _restore(path: Path, what: str, action: Callable[[], Any]) -> Any:
+    """Run ``action`` (loading state from ``path``); a checkpoint that does not fit is one line."""
+    from arena.checkpoint import CheckpointError
+
+    try:
+        return action()
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path} does not fit this {what} ({first}); start a new run") from None
 
 
 def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGConfig | None = None,
           resume: bool = False, resume_overrides: Mapping[str, Any] | None = None,
-          progress: bool = True) -> TrainResult:
+          progress: bool = True, progress_print: Callable[[str], None] | None = print) -> TrainResult:
     """Train MADDPG on ``env_name`` until ``episodes`` episodes in total have been played.
 
     With ``resume`` the config, networks, optimisers, counters, RNG states, episode returns and
@@ -512,7 +540,7 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
     checkpoint_path = run_dir / "checkpoint.pt"
     if resume:
         if not checkpoint_path.exists():
-            raise ValueError(f"cannot resume: no checkpoint.pt in '{run_dir}'; drop --resume to start a new run")
+            raise ValueError(f"nothing to resume: no checkpoint.pt in '{run_dir}'; drop --resume to start a new run")
         saved_env, config = load_config(run_dir)
         config = config_with(config, resume_overrides or {})
         if saved_env != env_name:
@@ -543,17 +571,23 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
     metrics_history: list[dict[str, float]] = []
     if resume:
         state = _load_checkpoint(checkpoint_path)
-        learner.load_full_state_dict(state["learner"])
-        episode, transitions, updates = int(state["episode"]), int(state["transitions"]), int(state["updates"])
-        since_update, env_resets = int(state["since_update"]), int(state["env_resets"])
-        rng.bit_generator.state = json.loads(state["rng_numpy"])
-        torch.set_rng_state(state["rng_torch"])
-        returns = list(np.load(run_dir / "returns.npy", allow_pickle=False)[:episode])
-        wall_before = float(state.get("wall_seconds", 0.0))
-        metrics_history = [row for row in read_metrics(run_dir).get("checkpoints", []) if row["episode"] <= episode]
-        if (run_dir / "buffer.npz").exists():
-            with np.load(run_dir / "buffer.npz", allow_pickle=False) as saved:
-                buffer.load_state_dict({k: saved[k] for k in saved.files})
+
+        def restore() -> tuple[int, int, int, int, int, list[np.ndarray], float, list[dict[str, float]]]:
+            learner.load_full_state_dict(state["learner"])
+            counters = [int(state[k]) for k in ("episode", "transitions", "updates", "since_update", "env_resets")]
+            rng.bit_generator.state = json.loads(state["rng_numpy"])
+            torch.set_rng_state(state["rng_torch"])
+            saved_returns = list(np.load(run_dir / "returns.npy", allow_pickle=False)[:counters[0]])
+            history = [row for row in read_metrics(run_dir).get("checkpoints", []) if row["episode"] <= counters[0]]
+            if (run_dir / "buffer.npz").exists():
+                with np.load(run_dir / "buffer.npz", allow_pickle=False) as saved:
+                    buffer.load_state_dict({k: saved[k] for k in saved.files})
+            return (*counters, saved_returns, float(state.get("wall_seconds", 0.0)), history)  # type: ignore[return-value]
+
+        (episode, transitions, updates, since_update, env_resets, returns, wall_before,
+         metrics_history) = _restore(checkpoint_path, "MADDPG run", restore)
+        if progress_print is not None:
+            progress_print(f"resumed {run_dir} at episode {episode} of {episodes}")
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(run_dir, env_name, config)
 
@@ -593,6 +627,7 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         writer = SummaryWriter(str(run_dir / "tb"), purge_step=episode)
     bar = _Progress(episodes, episode, enabled=progress, title=f"maddpg {env_name}")
     start, last_log, last_log_episode = time.perf_counter(), time.perf_counter(), episode
+    last_checkpoint = start
     losses: list[dict[str, float]] = []
     try:
         while episode < episodes:
@@ -635,8 +670,10 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
                             writer.add_scalar("loss/actor", np.mean([x["actor_loss"] for x in losses]), episode)
                     losses.clear()
                     last_log, last_log_episode = now, episode
-                if episode % config.checkpoint_every == 0:
+                if episode % config.checkpoint_every == 0 or \
+                        time.perf_counter() - last_checkpoint >= config.checkpoint_seconds:
                     save_checkpoint()
+                    last_checkpoint = time.perf_counter()
         save_checkpoint()
     except KeyboardInterrupt:
         save_checkpoint()  # keep what was learned; `--resume` continues from here
@@ -692,16 +729,17 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     """Load a run directory written by :func:`train` (no code from the files is executed)."""
     run_dir = Path(run_dir)
     env_name, config = load_config(run_dir)
-    state = _load_checkpoint(run_dir / "checkpoint.pt")
+    path = run_dir / "checkpoint.pt"
+    state = _load_checkpoint(path)
     probe = env_factory(env_name, config.env_kwargs)()
     agents = agent_spaces(probe)
     probe.close()
-    if [a.name for a in agents] != list(state["agents"]):
+    if not isinstance(state["agents"], (list, tuple)) or [a.name for a in agents] != list(state["agents"]):
         raise ValueError(f"{run_dir}: the env's agents {[a.name for a in agents]} differ from the checkpoint's "
-                         f"{list(state['agents'])}")
+                         f"{state['agents']!r}")
     learner = MADDPG(agents, config, "cpu")
-    learner.load_full_state_dict(state["learner"])
-    return LoadedRun(env_name, config, agents, learner, int(state["episode"]))
+    _restore(path, "MADDPG run", lambda: learner.load_full_state_dict(state["learner"]))
+    return LoadedRun(env_name, config, agents, learner, _restore(path, "MADDPG run", lambda: int(state["episode"])))
 
 
 def evaluate(run: LoadedRun, episodes: int, *, seed: int = 12345, explore: bool = False,

@@ -61,7 +61,7 @@ from arena.marl.maddpg import (
 
 STATE_FORMAT = 1
 # MADDPGConfig fields that describe an `arena train maddpg` run directory, not a league learner.
-RUN_ONLY_FIELDS = ("checkpoint_every", "log_every", "tensorboard", "env_kwargs")
+RUN_ONLY_FIELDS = ("checkpoint_every", "checkpoint_seconds", "log_every", "tensorboard", "env_kwargs")
 LEAGUE_DEFAULTS: dict[str, Any] = {"critic_scope": "team"}
 SIDE_CHOICES = ("alternate", "random")
 TUNABLE = ("lr_actor", "lr_critic", "logit_reg", "gumbel_temperature")

@@ -69,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     import arena
+    from arena.checkpoint import CheckpointError, load_safely, save_atomic
+    from arena.config_input import read_text_file
     from arena.marl.ppo import PPOConfig, PPOLearner
 
     torch.set_num_threads(max(1, args.threads))
@@ -79,13 +81,23 @@ def run(args: argparse.Namespace) -> int:
         if args.overrides or args.config or env_args:
             raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg")
         if not checkpoint.is_file():
-            raise ValueError(f"--resume: {checkpoint} does not exist; start the run without --resume")
-        saved = json.loads((out / "config.json").read_text())
-        if saved["game"] != args.game:
-            raise ValueError(f"--resume: {out} trains {saved['game']}, not {args.game}")
-        env_args = saved["env_args"]
+            raise ValueError(f"nothing to resume: {checkpoint} does not exist; start the run without --resume")
+        try:
+            saved = json.loads(read_text_file(out / "config.json", "run config"))
+            game, env_args = saved["game"], dict(saved["env_args"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f"{out / 'config.json'} is damaged (start a new run with another --out)") from None
+        if game != args.game:
+            raise ValueError(f"--resume: {out} trains {game}, not {args.game}")
+        state = load_safely(checkpoint, "PPO checkpoint")
         learner = PPOLearner()
-        learner.load_state_dict(torch.load(checkpoint, weights_only=True, map_location="cpu"))
+        try:
+            learner.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"{checkpoint} is not a PPO checkpoint of this run ({first}); "
+                                  "start a new run") from None
+        print(f"resumed {out} at {learner.env_steps:,} env steps of {args.steps:,}")
     else:
         if checkpoint.exists():
             raise ValueError(f"{out} already holds a run; add --resume to continue it or pick another --out")
@@ -94,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             values.update(read_yaml_mapping(args.config, "lr: 0.0003"))
         values.update(key_values(args.overrides, "--set"))
         config = PPOConfig.from_dict(values)
-        arena.make(args.game, **env_args).close()  # a bad env argument fails before any training
+        _check_game(args.game, env_args)  # a turn-based game or a bad env argument fails before any training
         learner = PPOLearner(config)
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(
@@ -103,22 +115,55 @@ def run(args: argparse.Namespace) -> int:
     def make_env() -> Any:
         return arena.make(args.game, **env_args)
 
+    # Every step advances all num_envs env copies at once: the total is a multiple of num_envs.
+    num_envs = learner.config.num_envs
+    target = -(-args.steps // num_envs) * num_envs
+    if target != args.steps:
+        print(f"--steps {args.steps:,} rounded up to {target:,}: each step advances all {num_envs} env copies "
+              f"(num_envs={num_envs}), so runs take multiples of {num_envs} steps")
     chunk = args.chunk or learner.config.num_envs * learner.config.num_steps
     metrics: dict[str, float] = {}
     with Progress(TextColumn("[bold]ppo[/] {task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
                   TimeRemainingColumn(), disable=args.no_progress) as progress:
-        task = progress.add_task(args.game, total=args.steps, completed=min(learner.env_steps, args.steps))
-        while learner.env_steps < args.steps:
-            metrics = learner.learn(make_env, [], min(chunk, args.steps - learner.env_steps))
-            _atomic_write(checkpoint, lambda p: torch.save(learner.state_dict(), p))
+        task = progress.add_task(args.game, total=target, completed=min(learner.env_steps, target))
+        while learner.env_steps < target:
+            metrics = learner.learn(make_env, [], min(chunk, target - learner.env_steps))
+            save_atomic(learner.state_dict(), checkpoint)
             with open(out / "metrics.jsonl", "a") as log:
                 log.write(json.dumps({"env_steps": learner.env_steps, **metrics}) + "\n")
             progress.update(task, completed=learner.env_steps,
-                            description=f"{args.game} return {metrics['mean_return']:.2f} "
+                            description=f"{args.game} return {_return_text(metrics)} "
                                         f"{metrics['steps_per_second']:.0f} steps/s")
     if metrics:
-        print(f"trained {args.game} to {learner.env_steps} env steps; last chunk: mean return "
-              f"{metrics['mean_return']:.2f}, {metrics['steps_per_second']:.0f} steps/s. Run directory: {out}")
+        print(f"trained {args.game} to {learner.env_steps:,} env steps; last chunk: mean return "
+              f"{_return_text(metrics)}, {metrics['steps_per_second']:.0f} steps/s. Run directory: {out}")
     else:
-        print(f"{out} already has {learner.env_steps} env steps (>= --steps {args.steps}); nothing to do")
+        print(f"{out} already has {learner.env_steps:,} env steps (>= --steps {args.steps:,}); nothing to do")
     return 0
+
+
+def _return_text(metrics: dict[str, float]) -> str:
+    """The chunk's mean episode return, or why there is none (no episode ended within it)."""
+    value = metrics.get("mean_return", float("nan"))
+    if value != value:  # NaN: no episode finished in this chunk
+        return "n/a (no episode ended yet; train longer)"
+    return f"{value:.2f}"
+
+
+def _check_game(game: str, env_args: dict[str, Any]) -> None:
+    """PPO trains simultaneous-move (PettingZoo Parallel) games; build one env to check the name and
+    ``--env-arg`` values before any training."""
+    import arena
+
+    try:
+        env = arena.make(game, **env_args)
+    except TypeError as exc:
+        raise ValueError(f"--env-arg: {game} does not accept {', '.join(env_args) or 'these arguments'} "
+                         f"({exc})") from None
+    try:
+        if hasattr(env, "agent_iter"):
+            raise ValueError(f"{game} is a turn-based game; PPO here trains simultaneous-move (Parallel) games "
+                             f"such as Soccer-2T2P or rock_paper_scissors. For {game} use "
+                             f"`arena train alphazero {game} --out runs/{game}`")
+    finally:
+        env.close()
