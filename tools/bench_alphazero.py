@@ -2,6 +2,7 @@
 
     python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
     python tools/bench_alphazero.py --strength [--games 20] [--json]
+    python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off]
 
 Speed (game: gomoku 6x6 four-in-a-row, the book's own test board):
 
@@ -15,6 +16,13 @@ Speed (game: gomoku 6x6 four-in-a-row, the book's own test board):
 Strength (``--strength``): the shipped models -- tic-tac-toe checked exhaustively against every
 line of play (so also against a perfect minimax player) on both sides; gomoku 6x6 and connect
 four against pure MCTS (``mcts:N`` bots) for ``--games`` games with seats alternating.
+
+Perfect play (``--solver``, connect four; needs the ``bench`` extra: ``bitbully``, a perfect
+connect-four solver): the share of the shipped ``az`` model's moves that keep the game-theoretic
+value (win stays win, draw stays draw or better) over ``--positions`` positions from games against
+``mcts:1000`` (seats alternating), and ``--solver-games`` games as first and as second player
+against the solver (which breaks ties among its optimal moves at random), each with the search's
+proven-value solver on and off (``--search-solver``).
 """
 
 from __future__ import annotations
@@ -184,6 +192,128 @@ def _never_loses(playouts: int | None) -> dict:
             "losses": lost, "win_rate": None, "seconds": time.perf_counter() - t, "playouts": playouts or 400}
 
 
+# ---------------------------------------------------------------------------- perfect play (connect four)
+def _perfect_solver():
+    try:
+        from bitbully import BitBully
+    except ImportError:
+        raise SystemExit("bench_alphazero --solver needs bitbully, the perfect connect-four solver: "
+                         "pip install -e '.[bench]'") from None
+    return BitBully()
+
+
+def _value_class(score: int) -> int:
+    """bitbully's score for the player to move: > 0 win, 0 draw, < 0 loss."""
+    return (score > 0) - (score < 0)
+
+
+class SolverBot:
+    """Perfect connect-four play from bitbully, ties among optimal moves broken at random."""
+
+    name = "bitbully"
+
+    def __init__(self, solver, seed: int) -> None:
+        import random
+
+        self.solver = solver
+        self.rng = random.Random(seed)
+        self.moves: list[int] = []  # the game's moves so far, kept by the game loop
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, observation, action_mask) -> int:
+        """The solver's move in the position reached by ``self.moves`` (filled by the game loop)."""
+        from bitbully import Board
+
+        return int(self.solver.best_move(Board("".join(map(str, self.moves))), tie_break="random", rng=self.rng))
+
+
+def _play_c4_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]) -> tuple[float, list[int]]:
+    """One connect-four game in ``env``; returns ``me``'s final reward and the moves (also kept
+    in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves."""
+    env.reset()
+    for bot in (me, opponent):
+        bot.reset()
+    moves_ref.clear()
+    agents = list(env.agents)
+    seats = {agents[0]: me if me_first else opponent, agents[1]: opponent if me_first else me}
+    my_agent = agents[0] if me_first else agents[1]
+    score = 0.0
+    for agent in env.agent_iter():
+        obs, reward, terminated, truncated, _ = env.last()
+        if agent == my_agent and (terminated or truncated):
+            score = float(reward)
+        if terminated or truncated:
+            env.step(None)
+            continue
+        bot = seats[agent]
+        action = int(bot.act(obs["observation"], obs["action_mask"]))
+        if bot is me and on_my_move is not None:
+            on_my_move(list(moves_ref), action)
+        moves_ref.append(action)
+        env.step(action)
+    return score, list(moves_ref)
+
+
+def perfect_play(positions: int, games: int, playouts: int | None, modes: list[bool], mcts: int = 1000,
+                 seed: int = 0) -> list[dict]:
+    """The ``--solver`` rows: value-preserving share against ``mcts:N`` and results against the
+    perfect solver, for each search-solver mode."""
+    from arena import bots
+
+    perfect_solver = _perfect_solver()
+    from bitbully import Board
+
+    rows: list[dict] = []
+    for on in modes:
+        label = f"az ({playouts or 400} playouts, search solver {'on' if on else 'off'})"
+        env = arena.make("connect_four")
+        me = bots.make("az", env, seed=seed, playouts=playouts, solver=on)
+        opponent = bots.make(f"mcts:{mcts}", env, seed=seed + 1)
+        kept = checked = game_count = 0
+        t = time.perf_counter()
+        moves_ref: list[int] = []
+
+        def check(moves: list[int], action: int) -> None:
+            nonlocal kept, checked
+            scores = perfect_solver.score_all_moves(Board("".join(map(str, moves))))
+            kept += _value_class(scores[action]) == _value_class(max(scores.values()))
+            checked += 1
+
+        while checked < positions:
+            _play_c4_tracking(me, opponent, game_count % 2 == 0, env, check, moves_ref)
+            game_count += 1
+        rows.append({"player": label, "test": f"value-preserving moves vs mcts:{mcts}", "n": checked,
+                     "result": kept / checked, "detail": f"{checked - kept} value-losing moves in {game_count} games",
+                     "seconds": time.perf_counter() - t})
+        for me_first in (True, False):
+            perfect = SolverBot(perfect_solver, seed=seed + 2 + int(me_first))
+            w = d = lost = 0
+            first_losses: list[int] = []
+            t = time.perf_counter()
+            for _ in range(games):
+                first: list[int] = []
+
+                def track(moves: list[int], action: int, first: list[int] = first) -> None:
+                    if first:
+                        return
+                    scores = perfect_solver.score_all_moves(Board("".join(map(str, moves))))
+                    if _value_class(scores[action]) < _value_class(max(scores.values())):
+                        first.append(len(moves) + 1)
+
+                score, _ = _play_c4_tracking(me, perfect, me_first, env, track, perfect.moves)
+                w += score > 0
+                d += score == 0
+                lost += score < 0
+                first_losses += first
+            where = f"; first value-losing move at ply {min(first_losses)}-{max(first_losses)}" if first_losses else ""
+            rows.append({"player": label, "test": f"as {'first' if me_first else 'second'} player vs perfect solver",
+                         "n": games, "result": f"{w} / {d} / {lost}", "wins": w, "draws": d, "losses": lost,
+                         "detail": f"W / D / L{where}", "seconds": time.perf_counter() - t})
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke run, about a minute)")
@@ -196,9 +326,23 @@ def main() -> int:
     p.add_argument("--playouts", type=int, help="--strength: az playouts per move (default 400)")
     p.add_argument("--mcts", type=int, nargs="+", default=[1000], help="--strength: pure-MCTS playouts")
     p.add_argument("--only", nargs="+", choices=sorted(STRENGTH_GAMES), help="--strength: only these models")
+    p.add_argument("--solver", action="store_true", help="connect four against a perfect solver (needs bitbully)")
+    p.add_argument("--positions", type=int, default=500, help="--solver: az moves checked in games vs mcts:1000")
+    p.add_argument("--solver-games", type=int, default=40, help="--solver: games per seat against the solver")
+    p.add_argument("--search-solver", nargs="+", choices=["on", "off"], default=["on", "off"],
+                   help="--solver: az with its proven-value search on and/or off")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.solver:
+        rows = perfect_play(args.positions, args.solver_games, args.playouts, [m == "on" for m in args.search_solver])
+        if args.json:
+            print(json.dumps({"solver": rows}))
+        else:
+            for r in rows:
+                res = f"{r['result']:.4f}" if isinstance(r["result"], float) else r["result"]
+                print(f"{r['player']:<42} {r['test']:<38} {r['n']:>5} {res:>12}  {r['detail']} ({r['seconds']:.0f} s)")
+        return 0
     if args.strength:
         rows = strength(args.games, args.playouts, args.mcts, args.only)
         if args.json:
