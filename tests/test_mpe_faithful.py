@@ -101,6 +101,7 @@ CASES = [(name, kw, cont) for name in WORLDS for kw in VARIANTS[name] for cont i
                               for i, _ in enumerate(kws) for c in (False, True)])
 def test_port_matches_mpe2_step_for_step(name: str, kwargs: dict[str, Any], continuous: bool) -> None:
     worst = run_episodes(name, kwargs, continuous, EPISODES)
+    print(f"\n{name} {kwargs} continuous={continuous}: {EPISODES} episodes, max abs error {worst:.3g}")
     assert worst <= TOLERANCE, f"{name} {kwargs} continuous={continuous}: max abs error {worst:.3g}"
 
 

@@ -11,6 +11,11 @@ Agent-steps/s = (env steps x agents) / wall time, from the fastest of 10 trials 
 (a busy machine only ever slows a trial down); "per CPU-s" divides by the CPU time the process
 got instead (the engine is single-threaded), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
 env. Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--json]``.
+
+``--mpe all`` (or a comma list of names) measures the batched ports of mpe2's particle worlds
+(:mod:`games.mpe`) instead: each port at B = 1, 64, 1024 (``--threads 1,2`` repeats every batch
+with that many numba threads), its PettingZoo view, and mpe2's own env of the same world under
+the loop above, with the ratio of each batch size to mpe2.
 """
 
 from __future__ import annotations
@@ -126,6 +131,44 @@ def bench_parallel(name: str, make: Any, seconds: float) -> dict[str, Any]:
             "agent_steps_per_cpu_s": live_per_step * steps / cpu, "agents": len(env.possible_agents)}
 
 
+def bench_mpe_batched(name: str, num_envs: int, seconds: float, threads: int = 1) -> dict[str, Any]:
+    """Agent-steps/s of a batched particle-world port (autoreset on, random discrete actions)."""
+    from games.mpe import make_batched
+
+    engine = make_batched(name, num_envs, autoreset=True, num_threads=threads)
+    engine.reset(seed=0)
+    rng = np.random.default_rng(0)
+    pool = [{a: rng.integers(0, engine.action_space(a).n, size=num_envs) for a in engine.possible_agents}
+            for _ in range(64)]
+    engine.step(pool[0])  # warm up (numba kernels load from cache)
+    counter = iter(range(10**12))
+    steps, elapsed, cpu = _time_loop(lambda: engine.step(pool[next(counter) % 64]), seconds)
+    agent_steps = steps * num_envs * len(engine.possible_agents)
+    what = f"{name} B={num_envs}" + (f" threads={threads}" if threads > 1 else "")
+    return {"what": what, "world": name, "num_envs": num_envs, "threads": threads,
+            "env_steps_per_s": steps * num_envs / elapsed, "agent_steps_per_s": agent_steps / elapsed,
+            "agent_steps_per_cpu_s": agent_steps / cpu, "agents": len(engine.possible_agents)}
+
+
+def bench_mpe(names: list[str], batches: list[int], threads: list[int], seconds: float) -> dict[str, Any]:
+    """Rows and ratios (port / mpe2, agent-steps per wall second) for each particle world."""
+    import importlib
+
+    import arena
+
+    rows: list[dict[str, Any]] = []
+    ratios: dict[str, float] = {}
+    for name in names:
+        ref = bench_parallel(f"mpe2.{name}", importlib.import_module(f"mpe2.{name}").parallel_env, seconds)
+        view = bench_parallel(f"{name} PettingZoo view", lambda n=name: arena.make(n), seconds)
+        ported = [bench_mpe_batched(name, b, seconds, t) for t in threads for b in batches]
+        rows += [ref, view, *ported]
+        ratios[f"{name} view"] = view["agent_steps_per_s"] / ref["agent_steps_per_s"]
+        for r in ported:
+            ratios[r["what"]] = r["agent_steps_per_s"] / ref["agent_steps_per_s"]
+    return {"rows": rows, "ratios": ratios}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--game", default="Soccer-2T2P", help="2-D game to measure (default Soccer-2T2P)")
@@ -134,7 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--breakdown", type=int, metavar="B", default=0,
                         help="also time the fastest single step of B copies and its kernels")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--mpe", metavar="NAMES", default="",
+                        help="measure the batched mpe2 ports instead: 'all' or a comma list of world names")
+    parser.add_argument("--threads", default="1", help="with --mpe: numba thread counts to run each batch with")
     args = parser.parse_args(argv)
+    if args.mpe:
+        return _main_mpe(args)
 
     import mpe2.simple_spread_v3 as spread
     import mpe2.simple_tag_v3 as tag
@@ -169,6 +217,35 @@ def main(argv: list[str] | None = None) -> int:
         b = result["breakdown"]
         print(f"fastest step of B={args.breakdown}: {b['step_ms']:.2f} ms ({b['agent_steps_per_s_at_fastest_step']:,.0f} "
               f"agent-steps/s); observe {b['observe_ms']:.2f} ms, physics {b['physics_ms']:.2f} ms")
+    return 0
+
+
+def _main_mpe(args: argparse.Namespace) -> int:
+    from games.mpe import WORLDS
+
+    names = list(WORLDS) if args.mpe == "all" else [n.strip() for n in args.mpe.split(",") if n.strip()]
+    unknown = [n for n in names if n not in WORLDS]
+    if unknown:
+        raise SystemExit(f"bench_envs.py: error: unknown world(s) {', '.join(unknown)}; the ports are "
+                         f"{', '.join(WORLDS)}")
+    try:
+        batches = [int(b) for b in args.batches.split(",")]
+        threads = [int(t) for t in args.threads.split(",")]
+    except ValueError:
+        raise SystemExit("bench_envs.py: error: --batches and --threads take comma-separated integers") from None
+    result = {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+              "numba_num_threads_env": os.environ.get("NUMBA_NUM_THREADS"),
+              **bench_mpe(names, batches, threads, args.seconds), "load_average_1min": os.getloadavg()[0]}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'measurement':46s} {'agents':>6s} {'env steps/s':>12s} {'agent-steps/s':>14s} {'per CPU-s':>12s}")
+    for r in result["rows"]:
+        print(f"{r['what']:46s} {r['agents']:6d} {r['env_steps_per_s']:12,.0f} {r['agent_steps_per_s']:14,.0f} "
+              f"{r['agent_steps_per_cpu_s']:12,.0f}")
+    print(f"1-minute load average {result['load_average_1min']:.1f} on {os.cpu_count()} CPUs")
+    for k, v in result["ratios"].items():
+        print(f"{k} / mpe2: {v:.1f}x")
     return 0
 
 

@@ -22,6 +22,7 @@ The step kernel signature, shared by every world::
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,8 @@ class ParticleWorld(BatchedParallelGame):
     returned observations are the new episode's; the old episode's last observations are in
     ``infos[agent]["final_observation"]`` (``[B, D]``, rows of copies that did not end are the
     current ones) on those steps. ``num_threads``: split the batch over this many threads
-    (numba ``prange``; 1 runs the serial kernels).
+    (numba ``prange``; 1 runs the serial kernels). With threads, both kernels are timed now and
+    then and the faster one runs, so a busy machine never makes threads much slower than one.
     """
 
     # Set by subclasses.
@@ -113,12 +115,17 @@ class ParticleWorld(BatchedParallelGame):
         self._rew_scratch = np.zeros((A, B))
         self._term_scratch = np.zeros(B, dtype=np.bool_)
         self._rng = np.random.default_rng()
-        if num_threads > 1:
-            self._kernel = self.kernel_parallel
-            self._decode = core.decode_continuous_parallel if self.continuous else core.decode_discrete_parallel
-        else:
-            self._kernel = self.kernel_serial
-            self._decode = core.decode_continuous_serial if self.continuous else core.decode_discrete_serial
+        serial = (core.decode_continuous_serial if self.continuous else core.decode_discrete_serial,
+                  self.kernel_serial)
+        parallel = (core.decode_continuous_parallel if self.continuous else core.decode_discrete_parallel,
+                    self.kernel_parallel)
+        # (decode, kernel) pairs: [serial, parallel]; with threads the faster one is chosen by timing.
+        self._variants = [serial, parallel] if num_threads > 1 else [serial]
+        self._choice = len(self._variants) - 1
+        self._decode, self._kernel = self._variants[self._choice]
+        self._best_time = [float("inf")] * len(self._variants)
+        self._probe_at = 0.0
+        self._calls = [0] * len(self._variants)
 
     # -- spaces -----------------------------------------------------------------------------
 
@@ -234,15 +241,16 @@ class ParticleWorld(BatchedParallelGame):
         """Step every copy with ``{agent: action[B]}`` (``[B, D]`` continuous); returns
         ``(obs, rewards[B], terminations[B], truncations[B], infos)`` keyed by agent."""
         acts = self._actions_array(actions)
-        if self.num_threads > 1:
-            numba.set_num_threads(self.num_threads)
-        self._decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
         A, B = self.num_agents, self.num_envs
         obs = np.empty((A, B, self.max_obs_dim), dtype=np.float32)
         rew = np.empty((A, B), dtype=np.float64)
         terminal = np.empty(B, dtype=np.bool_)
-        self._kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
-                     self.params, obs, rew, terminal)
+        if self.num_threads > 1:
+            self._timed_step(acts, obs, rew, terminal)
+        else:
+            self._decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
+            self._kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
+                         self.consts, self.params, obs, rew, terminal)
         self.steps += 1
         truncated = self.steps >= self.max_cycles
         terminated = terminal & ~truncated
@@ -263,6 +271,31 @@ class ParticleWorld(BatchedParallelGame):
                 {a: terminated for a in names},
                 {a: truncated for a in names},
                 infos)
+
+    def _timed_step(self, acts: np.ndarray, obs: np.ndarray, rew: np.ndarray, terminal: np.ndarray) -> None:
+        """Physics step with threads, guarded against a busy machine: the serial and the threaded
+        kernels give identical results, so both are timed and the faster is used. The other one is
+        tried again once enough time has passed that the trial costs at most 5% of it."""
+        start = time.perf_counter()
+        trial = start >= self._probe_at
+        choice = 1 - self._choice if trial else self._choice
+        decode, kernel = self._variants[choice]
+        if choice:
+            numba.set_num_threads(self.num_threads)
+        decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
+        kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
+               self.params, obs, rew, terminal)
+        took = time.perf_counter() - start
+        self._calls[choice] += 1
+        if self._calls[choice] == 1:  # the first call may include compiling: time the next one
+            return
+        # The latest time of a trial, the best recent time of the one in use (noise only slows).
+        self._best_time[choice] = took if trial else min(took, 0.5 * (self._best_time[choice] + took))
+        if trial:
+            if took < self._best_time[self._choice]:
+                self._choice = choice
+                self._decode, self._kernel = self._variants[choice]
+            self._probe_at = time.perf_counter() + max(20.0 * took, 0.05)
 
     def _observe(self) -> dict[str, np.ndarray]:
         A, B = self.num_agents, self.num_envs
