@@ -315,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                          indent=2))
         return 0
     print(f"Pure MCTS, {args.simulations} simulations per move from the empty board, uct_c=2, one random "
-          f"rollout each, single-threaded, median of {repetitions}")
+          f"rollout each, single-threaded, median of {repetitions} (the generic search: PUCT, uniform priors, "
+          f"16 playouts batched per round)")
     header = f"{'game':<40} {'Arena sims/s':>14} {'OpenSpiel C++ sims/s':>21} {'ratio':>7}"
     print(header)
     print("-" * len(header))
