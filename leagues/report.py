@@ -219,10 +219,40 @@ def write_report(directory: str | Path) -> list[Path]:
         fig.tight_layout()
         written.append(_save(fig, out / "composition.png"))
 
+        match_gif = _top_two_gif(store, rows, out / "match.gif")
+        if match_gif is not None:
+            written.append(match_gif)
         written.append(_summary(store, rows, composition, iterations, out / "summary.md"))
     finally:
         store.close()
     return written
+
+
+def _top_two_gif(store: PayoffStore, rows: list[RatingRow], path: Path, max_frames: int = 120) -> Path | None:
+    """A short GIF of one game between the two top-rated players (people excluded); ``None`` when
+    the league has fewer than two or a player cannot be rebuilt here."""
+    from arena.checkpoint import CheckpointError
+    from arena.play.watch import make_watch_env, record_video
+    from leagues.player import LearnerCache, PlayerSpec, build_bot
+
+    top = [r.name for r in rows if r.kind != "human"][:2]
+    recipe = store.get_meta("recipe", {}) or {}
+    if len(top) < 2 or not recipe.get("game"):
+        return None
+    game, kwargs = str(recipe["game"]), dict(recipe.get("game_kwargs") or {})
+    try:
+        env = make_watch_env(game, kwargs, video=True)
+        cache = LearnerCache(2)
+        bots = []
+        for k, name in enumerate(top):
+            p = store.player(name)
+            spec = PlayerSpec(p.id, p.name, spec=p.spec) if p.spec else PlayerSpec(p.id, p.name, path=p.path)
+            bots.append(build_bot(spec, env, cache, seed=k))
+        env.close()
+        record_video(game, kwargs, bots, top, path, seed=0, max_frames=max_frames)
+    except (CheckpointError, ValueError, OSError, KeyError):
+        return None
+    return path
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -242,6 +272,7 @@ def _summary(store: PayoffStore, rows: list[RatingRow], composition: dict[str, l
              f"Game `{recipe.get('game', '?')}`, {iterations} iterations, {store.count_games()} games, "
              f"{len(store.players())} players.", "",
              "![payoff](payoff.png)", "", "![ratings](ratings.png)", "", "![composition](composition.png)", "",
+             *(["![the top two players](match.gif)", ""] if (path.parent / "match.gif").is_file() else []),
              "## Ratings", "",
              "| # | player | kind | games | score | Elo (BT fit) | Elo (online) | Nash weight | Nash rating | openskill |",
              "|---|---|---|---|---|---|---|---|---|---|"]
