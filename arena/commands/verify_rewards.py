@@ -13,7 +13,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import arena
-from arena.social import BmarsConfig, BmarsReport, SocialTree, measure_tree, preset_tree
+from arena.social import (
+    BmarsConfig,
+    BmarsReport,
+    SocialTree,
+    measure_paid,
+    measure_tree,
+    paid_tree,
+    preset_tree,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,10 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "its (random, biased) policy, and classify each node's reward as NL, IS, CP, CL or CC "
                     "from the measured effects, with confidence intervals. Built-in trees exist for "
                     "tic_tac_toe, connect_four, rock_paper_scissors, mpe2.simple_tag_v3 and "
-                    "mpe2.simple_spread_v3, and for games that declare their own tree (the 2-D arena games); any other "
-                    "game needs --tree.")
+                    "mpe2.simple_spread_v3; a game whose env pays its own tree (the 2-D arena games, or an env "
+                    "wrapped in a SocialTreeWrapper) is measured on exactly that tree, from the terms the env "
+                    "reports; any other game needs --tree. The first line says which tree was measured.")
     p.add_argument("game", metavar="GAME", help="registered game or PettingZoo module path")
-    p.add_argument("--tree", metavar="FILE.yaml", help="social tree file (default: the game's built-in tree)")
+    p.add_argument("--tree", metavar="FILE.yaml",
+                   help="social tree file to lay over the game (default: the tree the game's env pays, else a "
+                        "built-in tree)")
     p.add_argument("--episodes", type=int, default=BmarsConfig.episodes,
                    help=f"seeds per policy profile (default {BmarsConfig.episodes})")
     p.add_argument("--contexts", type=int, default=BmarsConfig.contexts,
@@ -47,27 +58,42 @@ def run(args: argparse.Namespace) -> int:
     from arena.config_input import key_values
 
     env_kwargs = key_values(args.env_args, "--env-arg")
-    env = arena.make(args.game, **env_kwargs)
+
+    def make_env():  # noqa: ANN202 - a PettingZoo env
+        return arena.make(args.game, **env_kwargs)
+
+    env = make_env()
     agents = list(env.possible_agents)
-    own_tree = getattr(getattr(env, "unwrapped", env), "social_tree", None)
+    paid = paid_tree(env)  # the tree the env itself pays: a SocialTreeWrapper's, else the engine's own
     env.close()
     if args.tree:
         tree = SocialTree.from_yaml(args.tree, agents=agents)
-    elif isinstance(own_tree, SocialTree):  # games that declare their tree (the 2-D arena games)
-        tree = own_tree
+        source = f"tree file {args.tree}, laid over {args.game} with SocialTreeWrapper"
+        if paid is not None:
+            source += f" (not what the env pays: that is {paid.describe()})"
+    elif paid is not None:
+        tree, source = None, paid.describe()
     else:
         tree = SocialTree.from_dict(preset_tree(args.game, agents), agents=agents)
+        source = f"Arena's built-in tree for {args.game} (arena/social/presets.py), laid over it with SocialTreeWrapper"
+
+    def measure(progress=None) -> BmarsReport:  # noqa: ANN001 - progress(done, total) or None
+        if tree is None:  # exactly what the env pays, from the per-node terms it reports
+            return measure_paid(make_env, config, game=args.game, progress=progress)
+        return measure_tree(make_env, tree, config, game=args.game, progress=progress)
+
     if args.json or not sys.stderr.isatty():
-        report = measure_tree(lambda: arena.make(args.game, **env_kwargs), tree, config, game=args.game)
+        report = measure()
     else:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task(f"{args.game}: episodes", total=None)
-            report = measure_tree(lambda: arena.make(args.game, **env_kwargs), tree, config, game=args.game,
-                                  progress=lambda done, total: progress.update(task, completed=done, total=total))
+            report = measure(lambda done, total: progress.update(task, completed=done, total=total))
+    report.source = source
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
+        print(f"tree: {source}")
         print_report(report)
     mismatched = [n for n in report.nodes if n.matches is False]
     return 1 if args.strict and mismatched else 0
