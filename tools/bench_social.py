@@ -9,7 +9,8 @@ Custom hooks on the batched engine (``--hooks``): PPO-style throughput (``B`` co
 together with random actions, autoreset) of KingOfTheHill-2T2P with its built-in team schemes
 (HoldZone) against the same game whose team schemes are a Python hook over the batched state
 computing the same reward (``{type: Custom, hook: ...}``), alternating the two; the ratio
-hook / built-in must stay >= 0.8. The rewards of both are checked equal first.
+hook / built-in must stay >= 0.8. The rewards of both are checked equal first. For scale, the
+last column is the list-of-copies path (one env stepped at a time under ``SocialTreeWrapper``).
 
     python tools/bench_social.py [--seconds 2] [--json]
     python tools/bench_social.py --hooks [--num-envs 256] [--seconds 6]
@@ -113,6 +114,7 @@ class HookRow:
     builtin_steps_per_s: float
     hook_steps_per_s: float
     ratio: float
+    wrapper_steps_per_s: float
 
 
 def bench_hooks(num_envs: int, seconds: float) -> HookRow:
@@ -139,7 +141,13 @@ def bench_hooks(num_envs: int, seconds: float) -> HookRow:
                 steps += 1
             rates[side].append(steps * num_envs / (time.perf_counter() - start))
     b, h = float(np.median(rates[0])), float(np.median(rates[1]))
-    return HookRow("KingOfTheHill-2T2P", num_envs, b, h, h / b)
+    # For scale: the list-of-copies path a per-episode Custom scheme needs (one env at a time,
+    # its tree evaluated by SocialTreeWrapper), in env steps per second.
+    from games.arena2d.builder import make_env
+
+    single = make_env(builtin_def)
+    steps, elapsed = random_steps(SocialTreeWrapper(make_env(builtin_def), single.social_tree), seconds / 4, 0)
+    return HookRow("KingOfTheHill-2T2P", num_envs, b, h, h / b, steps / elapsed)
 
 
 def main() -> None:
@@ -155,9 +163,10 @@ def main() -> None:
         if args.json:
             print(json.dumps({"hooks": row.__dict__}))
             return
-        print(f"{'game':<20} {'B':>5} {'built-in steps/s':>17} {'hook steps/s':>13} {'ratio':>6}")
+        print(f"{'game':<20} {'B':>5} {'built-in steps/s':>17} {'hook steps/s':>13} {'ratio':>6} "
+              f"{'wrapper steps/s':>16}")
         print(f"{row.game:<20} {row.num_envs:>5} {row.builtin_steps_per_s:>17,.0f} {row.hook_steps_per_s:>13,.0f} "
-              f"{row.ratio:>6.2f}")
+              f"{row.ratio:>6.2f} {row.wrapper_steps_per_s:>16,.0f}")
         return
     rows = [bench(g, args.seconds) for g in GAMES]
     if args.json:
