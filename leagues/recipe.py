@@ -273,4 +273,10 @@ def load_recipe(path: str | Path) -> Recipe:
         data = read_yaml_file(path, "recipe")
     except ValueError as exc:
         raise RecipeError(str(exc)) from None
+    game = data.get("game") if isinstance(data, dict) else None
+    if isinstance(game, str) and game.lower().endswith((".yaml", ".yml")) and not Path(game).is_absolute():
+        # A game file named in a recipe is relative to the recipe, wherever the league runs from.
+        beside = Path(path).parent / game
+        if beside.is_file():
+            data = {**data, "game": str(beside)}
     return parse_recipe(data, source=str(path))
