@@ -217,6 +217,7 @@ class AECGame:
             state.envs[b] = env
             if over or state.moves[b] >= self.max_moves:
                 state.winner[b] = self._winner(state.scores[b])
+                state.to_play[b] = 1 - state.to_play[b]  # the protocol flips after the last move too
                 continue
             nxt = self.agents.index(env.agent_selection)
             if nxt == int(state.to_play[b]):

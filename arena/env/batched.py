@@ -170,8 +170,9 @@ class TurnBasedGame(Protocol):
 
     * ``step`` plays **in place**: it mutates the state it is given and returns that same object;
       finished games ignore their action; an illegal action raises ``ValueError``.
-    * Strict alternation: after a move in an unfinished game ``to_play`` becomes ``1 - to_play``; a
-      player who cannot move plays an explicit pass action.
+    * Strict alternation: after every move (the one that ends the game too) ``to_play`` becomes
+      ``1 - to_play``; a player who cannot move plays an explicit pass action. (The search reads a
+      finished position's value for its ``to_play``: the opponent of the player who ended it.)
     * ``returns`` is ``[B, num_players]`` float32: +1 win, -1 loss, 0 draw (zeros while ongoing).
     * ``observation(state, seat)`` is ``[B, *observation_shape]`` planes (``(H, W, C)``, channels
       last) from ``seat``'s point of view.

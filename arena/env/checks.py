@@ -120,10 +120,10 @@ def check_rules(game: Any, batch: int, games: int, rng: np.random.Generator) -> 
             actions = _random_actions(game, state, rng)
             game.step(state, actions)
             plies += int((~done).sum())
-            ongoing = ~done & ~np.asarray(state.terminal)
-            if (np.asarray(state.to_play)[ongoing] != 1 - to_play[ongoing]).any():
-                raise ProtocolError("to_play must alternate (0, 1, 0, ...); a player who cannot move plays "
-                                    "an explicit pass action")
+            moved = ~done
+            if (np.asarray(state.to_play)[moved] != 1 - to_play[moved]).any():
+                raise ProtocolError("to_play must alternate (0, 1, 0, ...) after every move, the last one "
+                                    "too; a player who cannot move plays an explicit pass action")
         else:
             raise ProtocolError(f"a random game did not end within max_moves={game.max_moves} plies")
         scores = game.returns(state)
