@@ -86,6 +86,13 @@ def _frame(env: Any, step: int, episode: int, returns: dict[str, float]) -> str:
 def run(args: argparse.Namespace) -> int:
     from arena.marl.maddpg import evaluate, load_run
 
+    if args.render:  # PPO runs and league directories are watched through arena.play.watch
+        from arena.play.watch import watch_run
+
+        watched = watch_run(args.run_dir, episodes=min(args.episodes, 3) if args.episodes == 100 else args.episodes,
+                            fps=args.fps, seed=args.seed)
+        if watched is not None:
+            return watched
     run_ = load_run(args.run_dir)
     if not args.render:
         result = evaluate(run_, args.episodes, seed=args.seed, explore=args.explore)

@@ -171,3 +171,55 @@ def frame_count(path: str | Path) -> int:
     with Image.open(path) as image:
         return int(getattr(image, "n_frames", 1))
 
+
+
+def _run_game(run_dir: Path) -> tuple[str, str, dict[str, Any]] | None:
+    """``(bot spec, game, game kwargs)`` for a PPO run directory or a league directory, else ``None``."""
+    import json
+    import sqlite3
+
+    if (run_dir / "league.db").is_file():
+        uri = f"{(run_dir / 'league.db').resolve().as_uri()}?mode=ro"
+        try:
+            db = sqlite3.connect(uri, uri=True)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'recipe'").fetchone()
+            finally:
+                db.close()
+            recipe = json.loads(row[0]) if row else {}
+        except (sqlite3.Error, ValueError) as exc:
+            raise ValueError(f"{run_dir}/league.db cannot be read ({exc})") from None
+        return f"league:{run_dir}", str(recipe.get("game") or ""), dict(recipe.get("game_kwargs") or {})
+    config = run_dir / "config.json"
+    if config.is_file() and (run_dir / "checkpoint.pt").is_file():
+        try:
+            saved = json.loads(config.read_text())
+        except (OSError, ValueError):
+            return None
+        if isinstance(saved, dict) and "game" in saved and "env_args" in saved:  # written by arena train ppo
+            return f"ppo:{run_dir}", str(saved["game"]), dict(saved["env_args"] or {})
+    return None
+
+
+def watch_run(run_dir: str | Path, *, episodes: int = 1, fps: float = 10.0, seed: int = 0) -> int | None:
+    """``arena eval RUN --render`` for PPO runs and league directories: the run (or the league's
+    top trained player) plays every side. ``None`` when ``run_dir`` is neither (a MADDPG run)."""
+    from arena import bots as bots_lib
+
+    found = _run_game(Path(run_dir))
+    if found is None:
+        return None
+    spec, game, kwargs = found
+    if not game:
+        raise ValueError(f"{run_dir}: the run names no game")
+    env = make_watch_env(game, kwargs, video=False)
+    try:
+        seats = seat_names(env)
+        bots = [bots_lib.make(spec, env, seed=seed + k) for k in range(len(seats))]
+        summary = watch(env, bots, [spec] * len(seats), episodes=episodes, fps=fps, seed=seed, live=True,
+                        color=bool(getattr(sys.stdout, "isatty", lambda: False)()), title=game)
+    finally:
+        env.close()
+    for k, scores in enumerate(summary.scores):
+        print(f"episode {k + 1}: " + "  ".join(f"{seat} {s:+.2f}" for seat, s in zip(seats, scores)))
+    return 0
