@@ -122,6 +122,11 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _broken_pipe(console: Any) -> NoReturn:
+    """rich's own broken-pipe handler exits with status 1; report it to :func:`main` instead."""
+    raise BrokenPipeError
+
+
 def _error(message: str) -> int:
     try:
         print(f"arena: error: {message}", file=sys.stderr)
@@ -139,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    try:
+        import rich.console
+
+        rich.console.Console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+    except ImportError:
+        pass
     try:
         result = args.func(args)
         sys.stdout.flush()

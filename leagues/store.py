@@ -51,7 +51,8 @@ def check_store_file(path: str | Path) -> None:
     if header != SQLITE_HEADER:
         raise StoreError(f"{what}: not an SQLite database; {fix}")
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        # immutable: read the main file as it is, creating no -wal/-shm files and taking no locks.
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30.0)
     except sqlite3.Error as exc:
         raise StoreError(f"{what} ({exc}); {fix}") from None
     try:
