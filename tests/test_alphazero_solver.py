@@ -295,3 +295,20 @@ def test_proofs_agree_with_the_perfect_solver_in_connect_four():
     assert proven[0].sum() >= 6
     for a in np.flatnonzero(proven[0]):
         assert np.sign(value[0, a]) == np.sign(scores[int(a)]), (a, value[0, a], scores)
+
+
+def test_bench_solver_rows_are_well_formed():
+    _bitbully()
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_alphazero  # noqa: E402  (tools/ is not a package)
+
+    seen = []
+    rows = bench_alphazero.perfect_play(6, 1, 8, [True], mcts=20, on_row=seen.append)
+    assert seen == rows and len(rows) == 3
+    share, first, second = rows
+    assert share["n"] >= 6 and 0.0 <= share["result"] <= 1.0
+    for row in (first, second):
+        assert row["wins"] + row["draws"] + row["losses"] == 1

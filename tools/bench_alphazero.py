@@ -257,9 +257,9 @@ def _play_c4_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[i
 
 
 def perfect_play(positions: int, games: int, playouts: int | None, modes: list[bool], mcts: int = 1000,
-                 seed: int = 0) -> list[dict]:
+                 seed: int = 0, on_row=None) -> list[dict]:
     """The ``--solver`` rows: value-preserving share against ``mcts:N`` and results against the
-    perfect solver, for each search-solver mode."""
+    perfect solver, for each search-solver mode; ``on_row(row)`` sees each row when it is done."""
     from arena import bots
 
     perfect_solver = _perfect_solver()
@@ -287,6 +287,8 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
         rows.append({"player": label, "test": f"value-preserving moves vs mcts:{mcts}", "n": checked,
                      "result": kept / checked, "detail": f"{checked - kept} value-losing moves in {game_count} games",
                      "seconds": time.perf_counter() - t})
+        if on_row is not None:
+            on_row(rows[-1])
         for me_first in (True, False):
             perfect = SolverBot(perfect_solver, seed=seed + 2 + int(me_first))
             w = d = lost = 0
@@ -311,6 +313,8 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
             rows.append({"player": label, "test": f"as {'first' if me_first else 'second'} player vs perfect solver",
                          "n": games, "result": f"{w} / {d} / {lost}", "wins": w, "draws": d, "losses": lost,
                          "detail": f"W / D / L{where}", "seconds": time.perf_counter() - t})
+            if on_row is not None:
+                on_row(rows[-1])
     return rows
 
 
@@ -335,13 +339,15 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.solver:
-        rows = perfect_play(args.positions, args.solver_games, args.playouts, [m == "on" for m in args.search_solver])
+        def show(r: dict) -> None:  # one line per row as soon as it is measured (the runs are long)
+            res = f"{r['result']:.4f}" if isinstance(r["result"], float) else r["result"]
+            print(f"{r['player']:<42} {r['test']:<38} {r['n']:>5} {res:>12}  {r['detail']} ({r['seconds']:.0f} s)",
+                  flush=True)
+
+        rows = perfect_play(args.positions, args.solver_games, args.playouts, [m == "on" for m in args.search_solver],
+                            on_row=None if args.json else show)
         if args.json:
             print(json.dumps({"solver": rows}))
-        else:
-            for r in rows:
-                res = f"{r['result']:.4f}" if isinstance(r["result"], float) else r["result"]
-                print(f"{r['player']:<42} {r['test']:<38} {r['n']:>5} {res:>12}  {r['detail']} ({r['seconds']:.0f} s)")
         return 0
     if args.strength:
         rows = strength(args.games, args.playouts, args.mcts, args.only)
