@@ -1,6 +1,6 @@
 """``arena new-game NAME [--dir D] [--kind 2d|turn-based]``: scaffold an installable game package.
 
-The package (``D``, default ``./<module>``) holds
+The package (``D``, default ``./arena-game-<module>``) holds
 
 * ``pyproject.toml`` declaring the game in the ``arena.games`` entry-point group, so that once
   installed (``pip install -e D``) every Arena command finds it by name;
@@ -474,6 +474,9 @@ def scaffold(name: str, directory: Path, kind: str = "2d", force: bool = False) 
     if kind == "turn-based" and re.search(r"\d+T\d+P$", name, flags=re.IGNORECASE):
         raise UserError(f"{name}: the -xTyP suffix names teams of a 2-D game; a turn-based game is two "
                         "players taking turns (drop the suffix or use --kind 2d)")
+    if directory.resolve().name == module:
+        raise UserError(f"--dir {directory}: a package directory named like its module ({module}) hides the "
+                        f"module from Python run beside it; use e.g. --dir {module.replace('_', '-')}-game")
     if directory.exists() and not directory.is_dir():
         raise UserError(f"--dir {directory} is a file, not a directory")
     if directory.is_dir() and any(directory.iterdir()) and not force:
@@ -522,17 +525,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "turn-based protocol), a conformance test, a league recipe and a README. Then "
                     "`pip install -e DIR` and every arena command knows NAME.",
         epilog="examples:\n  arena new-game KingOfTheHill-2T2P --dir koth\n"
-               "  arena new-game TakeAway --kind turn-based --dir takeaway",
+               "  arena new-game TakeAway --kind turn-based --dir take-away",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", help="game name, e.g. KingOfTheHill-2T2P (2-D: x teams of y agents) or TakeAway")
-    p.add_argument("--dir", help="package directory to create (default: ./<module name>)")
+    p.add_argument("--dir", help="package directory to create (default: ./arena-game-<name>)")
     p.add_argument("--kind", choices=KINDS, default="2d", help="2d (YAML, default) or turn-based (Python)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty directory")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = Path(args.dir) if args.dir else Path(module_name(args.name))
+    directory = Path(args.dir) if args.dir else Path("arena-game-" + module_name(args.name).replace("_", "-"))
     written = scaffold(args.name, directory, args.kind, args.force)
     for path in written:
         print(f"wrote {path}")
