@@ -270,7 +270,8 @@ def _summary(store: PayoffStore, rows: list[RatingRow], composition: dict[str, l
     recipe = store.get_meta("recipe", {})
     lines = [f"# League report: {recipe.get('name', '?')}", "",
              f"Game `{recipe.get('game', '?')}`, {iterations} iterations, {store.count_games()} games, "
-             f"{len(store.players())} players.", "",
+             f"{_player_count(store, rows)}.", "",
+             *[f"- {line}" for line in learner_progress(store, rows)], "",
              "![payoff](payoff.png)", "", "![ratings](ratings.png)", "", "![composition](composition.png)", "",
              *(["![the top two players](match.gif)", ""] if (path.parent / "match.gif").is_file() else []),
              "## Ratings", "",
@@ -316,6 +317,50 @@ def _summary(store: PayoffStore, rows: list[RatingRow], composition: dict[str, l
                   f"{timings['overhead']:.2f} s = {share:.1%} of wall time."]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _player_count(store: PayoffStore, rows: list[RatingRow]) -> str:
+    """"7 players" -- the players listed (those that have played), plus any that have not yet."""
+    waiting = [p.name for p in store.players() if p.games == 0]
+    text = f"{len(rows)} players"
+    if waiting:
+        text += f" (and {len(waiting)} not rated yet, no games: {', '.join(waiting)})"
+    return text
+
+
+def learner_progress(store: PayoffStore, rows: list[RatingRow]) -> list[str]:
+    """What the league did for each learner, one line each: its Bradley-Terry Elo at its first
+    snapshot and now, and its score against each held-out player at the first and the last
+    evaluation. Only players with games appear (a rating needs games)."""
+    rated = {r.name: r for r in rows}
+    players = store.players()
+    by_id = {p.id: p for p in players}
+    held = {p.id for p in players if p.kind == "heldout"}
+    lines = []
+    for live in (p for p in players if p.kind == "live"):
+        now = rated.get(live.name)
+        snaps = [p for p in players if p.kind == "snapshot" and p.agent == live.agent and p.name in rated]
+        if now is not None and snaps:
+            first = snaps[0]
+            change = now.bt_elo - rated[first.name].bt_elo
+            lines.append(f"{live.name}: Elo {rated[first.name].bt_elo:+.0f} at its first snapshot {first.name} "
+                         f"-> {now.bt_elo:+.0f} now (iteration {live.iteration}): {change:+.0f}")
+        elif now is not None:
+            lines.append(f"{live.name}: Elo {now.bt_elo:+.0f} after iteration {live.iteration} (no rated snapshot yet)")
+        scores: dict[tuple[int, int], list[float]] = {}
+        for g in store.games("eval"):
+            a, b = g.seats
+            if a == live.id and b in held:
+                scores.setdefault((b, g.iteration), []).append(g.outcome)
+            elif b == live.id and a in held:
+                scores.setdefault((a, g.iteration), []).append(1.0 - g.outcome)
+        for h in sorted({k[0] for k in scores}):
+            its = sorted(it for hh, it in scores if hh == h)
+            shown = [f"{float(np.mean(scores[(h, it)])):.0%} at iteration {it}" for it in (its[0], its[-1])]
+            games = len(scores[(h, its[-1])])
+            trend = shown[1] if len(its) == 1 else f"{shown[0]} -> {shown[1]}"
+            lines.append(f"{live.name} against held-out {by_id[h].name}: {trend} ({games} games each)")
+    return lines
 
 
 def _short(value: Any) -> str:

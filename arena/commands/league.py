@@ -48,7 +48,7 @@ def run_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from leagues.recipe import load_recipe
-    from leagues.report import compute_ratings, ratings_table
+    from leagues.report import compute_ratings, learner_progress, ratings_table
     from leagues.runner import League
 
     recipe = load_recipe(args.recipe)
@@ -70,6 +70,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         timings = league.run()
         rows = compute_ratings(league.store)
+        progress = learner_progress(league.store, rows)
     finally:
         league.close()
     if args.json:
@@ -78,6 +79,8 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     console = Console(width=None if Console().is_terminal else 120)
     console.print(ratings_table(rows, title=f"{recipe.name}: ratings after {recipe.iterations} iterations"))
+    for line in progress:
+        console.print(line)
     share = timings.overhead / max(timings.wall, 1e-9)
     hint = f"arena league report {out}"
     if _board_game(recipe.game, recipe.game_kwargs):
