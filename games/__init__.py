@@ -1,9 +1,9 @@
 """Arena's built-in games, registered with ``arena.make`` by :func:`_register_builtins`.
 
 The registry finds them the way it finds any game plugin: through the ``arena.games`` entry point
-``builtin = "games.builtin"`` declared in pyproject.toml (a module entry point: importing
-:mod:`games.builtin` calls :func:`_register_builtins`), so the registry never imports this package
-by name. Importing ``games`` (or ``games.board``) registers nothing by itself. Nothing heavy is
+``builtin = "games.builtin"`` declared in pyproject.toml (a module entry point: the registry
+calls ``games.builtin.arena_register``, which calls :func:`_register_builtins`), so the registry
+never imports this package by name. Importing ``games`` (or ``games.board``) registers nothing by itself. Nothing heavy is
 imported here; each game's module loads when it is built. The ``yaml`` handler registered here
 makes a path to a 2-D game file a game name (``arena.make("./koth.yaml")``,
 ``arena train ppo ./koth.yaml``).

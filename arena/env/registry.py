@@ -21,9 +21,10 @@ from the installed distributions' metadata the first time a game is looked up:
   factory's ``arena_api`` attribute, else from its name (``parallel_env`` -> Parallel, ``env`` /
   ``raw_env`` -> AEC), else from the env it builds; the description from ``arena_description`` or
   the docstring's first line;
-* ``LABEL = "package.module"`` -- importing the module registers its games with :func:`register`
-  (how Arena's own ``games.builtin`` registers the built-ins). If it registers nothing under
-  ``LABEL`` but has ``parallel_env`` / ``env``, it is the PettingZoo game ``LABEL``.
+* ``LABEL = "package.module"`` -- a registration module: the registry imports it and calls its
+  ``arena_register()`` when it has one (how Arena's own ``games.builtin`` registers the
+  built-ins); either may call :func:`register` for any number of games. If it registers nothing
+  under ``LABEL`` but has ``parallel_env`` / ``env``, it is the PettingZoo game ``LABEL``.
 
 A plugin that fails to load never breaks the others: :func:`plugin_problems` lists what went wrong
 (``arena games`` prints it), and an unknown name's error mentions it.
@@ -278,6 +279,9 @@ def _load_entry_point(entry_point: metadata.EntryPoint, source: str) -> None:
     try:
         with _source(source):
             module = importlib.import_module(entry_point.module)
+            hook = getattr(module, "arena_register", None)
+            if callable(hook):
+                hook()
     except Exception as exc:  # a broken plugin must not hide the other games
         _problems.append(f"{source}: entry point '{name} = {entry_point.value}' failed to load "
                          f"({type(exc).__name__}: {exc})")
