@@ -306,9 +306,25 @@ def test_bench_solver_rows_are_well_formed():
     import bench_alphazero  # noqa: E402  (tools/ is not a package)
 
     seen = []
-    rows = bench_alphazero.perfect_play(6, 1, 8, [True], mcts=20, on_row=seen.append)
+    rows = bench_alphazero.perfect_play(6, 1, 8, [True], mcts=20, on_row=seen.append)  # az with 8 playouts
     assert seen == rows and len(rows) == 3
     share, first, second = rows
     assert share["n"] >= 6 and 0.0 <= share["result"] <= 1.0
     for row in (first, second):
         assert row["wins"] + row["draws"] + row["losses"] == 1
+
+
+@pytest.mark.slow
+def test_bench_ablation_trains_and_measures_every_variant(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_alphazero  # noqa: E402
+
+    tiny = dict(blocks=1, channels=8, num_simulations=12, fast_simulations=3, selfplay_batch=4, games_per_iteration=4,
+                batch_size=16, min_replay=16, train_steps=1, iterations=1)
+    rows = bench_alphazero.ablation(0.0, 1, 2, str(tmp_path), overrides=tiny, playouts=8)
+    assert [r["variant"] for r in rows] == [v[0] for v in bench_alphazero.ABLATION_VARIANTS]
+    for r in rows:
+        assert r["games_played"] == 4 and 0.0 <= r["vs_mcts1000"] <= 1.0

@@ -3,6 +3,7 @@
     python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
     python tools/bench_alphazero.py --strength [--games 20] [--json]
     python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off]
+    python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
 
 Speed (game: gomoku 6x6 four-in-a-row, the book's own test board):
 
@@ -23,6 +24,12 @@ value (win stays win, draw stays draw or better) over ``--positions`` positions 
 ``mcts:1000`` (seats alternating), and ``--solver-games`` games as first and as second player
 against the solver (which breaks ties among its optimal moves at random), each with the search's
 proven-value solver on and off (``--search-solver``).
+
+Ablation (``--ablation``, connect four): the same base config trained from scratch for the same
+wall time (``--minutes`` each, one torch thread) with the methods switched on one after the
+other -- none, + solver, + playout cap randomisation, + forced playouts with policy-target pruning
+-- then each final model against ``mcts:1000`` (``--games``) and, with bitbully, its share of
+value-preserving moves (``--positions``).
 """
 
 from __future__ import annotations
@@ -256,6 +263,25 @@ def _play_c4_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[i
     return score, list(moves_ref)
 
 
+def _value_share(me, opponent, env, perfect, positions: int) -> tuple[int, int, int]:
+    """Games of ``me`` against ``opponent`` (seats alternating) until ``positions`` of my moves
+    are checked by the perfect solver; returns (value-preserving moves, moves checked, games)."""
+    from bitbully import Board
+
+    kept = checked = games = 0
+
+    def check(moves: list[int], action: int) -> None:
+        nonlocal kept, checked
+        scores = perfect.score_all_moves(Board("".join(map(str, moves))))
+        kept += _value_class(scores[action]) == _value_class(max(scores.values()))
+        checked += 1
+
+    while checked < positions:
+        _play_c4_tracking(me, opponent, games % 2 == 0, env, check, [])
+        games += 1
+    return kept, checked, games
+
+
 def perfect_play(positions: int, games: int, playouts: int | None, modes: list[bool], mcts: int = 1000,
                  seed: int = 0, on_row=None) -> list[dict]:
     """The ``--solver`` rows: value-preserving share against ``mcts:N`` and results against the
@@ -271,19 +297,8 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
         env = arena.make("connect_four")
         me = bots.make("az", env, seed=seed, playouts=playouts, solver=on)
         opponent = bots.make(f"mcts:{mcts}", env, seed=seed + 1)
-        kept = checked = game_count = 0
         t = time.perf_counter()
-        moves_ref: list[int] = []
-
-        def check(moves: list[int], action: int) -> None:
-            nonlocal kept, checked
-            scores = perfect_solver.score_all_moves(Board("".join(map(str, moves))))
-            kept += _value_class(scores[action]) == _value_class(max(scores.values()))
-            checked += 1
-
-        while checked < positions:
-            _play_c4_tracking(me, opponent, game_count % 2 == 0, env, check, moves_ref)
-            game_count += 1
+        kept, checked, game_count = _value_share(me, opponent, env, perfect_solver, positions)
         rows.append({"player": label, "test": f"value-preserving moves vs mcts:{mcts}", "n": checked,
                      "result": kept / checked, "detail": f"{checked - kept} value-losing moves in {game_count} games",
                      "seconds": time.perf_counter() - t})
@@ -318,6 +333,58 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
     return rows
 
 
+# ---------------------------------------------------------------------------- ablation
+ABLATION_BASE = dict(game="connect_four", blocks=3, channels=32, num_simulations=120, c_puct=5.0, dirichlet_alpha=1.0,
+                     temperature_moves=8, selfplay_batch=64, games_per_iteration=128, replay_capacity=100000,
+                     batch_size=256, train_steps=60, min_replay=1024, lr=0.002, eval_every=0, iterations=100000,
+                     threads=1, snapshot_every=0, tensorboard=False, seed=5)
+ABLATION_VARIANTS = [
+    ("none", dict(solver=False)),
+    ("+solver", dict(solver=True)),
+    ("+solver +playout cap", dict(solver=True, playout_cap_randomisation=True, num_simulations=240,
+                                  fast_simulations=40, games_per_iteration=256)),
+    ("+solver +playout cap +forced/pruning", dict(solver=True, playout_cap_randomisation=True, num_simulations=240,
+                                                  fast_simulations=40, games_per_iteration=256, forced_playouts=True)),
+]
+
+
+def ablation(minutes: float, games: int, positions: int, out_dir: str, overrides: dict | None = None,
+             playouts: int | None = None) -> list[dict]:
+    """Train every variant for ``minutes`` of wall time and measure the final models."""
+    from arena import bots
+    from arena.alphazero.config import AlphaZeroConfig
+    from arena.alphazero.evaluate import play_bot_match
+    from arena.alphazero.trainer import train
+
+    rows = []
+    for i, (name, changes) in enumerate(ABLATION_VARIANTS):
+        config = AlphaZeroConfig.from_dict({**ABLATION_BASE, **changes, "time_limit_minutes": minutes,
+                                            **(overrides or {})})
+        out = Path(out_dir) / f"variant{i}"
+        t = time.perf_counter()
+        cpu = time.process_time()
+        trainer = train(config, out, resume=out.joinpath("checkpoint.pt").exists(), show_progress=False,
+                        print_fn=lambda _line: None)
+        row = {"variant": name, "games_played": trainer.games_played, "positions": trainer.positions_played,
+               "train_seconds": time.perf_counter() - t, "train_cpu_seconds": time.process_time() - cpu}
+        env = arena.make("connect_four")
+        model = str(out / "latest.pt")
+        me = bots.make(f"az:{model}", env, seed=1, playouts=playouts)
+        score = play_bot_match(lambda: arena.make("connect_four"), me, bots.make("mcts:1000", env, seed=2), games,
+                               seed=3)
+        row["vs_mcts1000"] = score.score
+        try:
+            import bitbully  # noqa: F401
+        except ImportError:
+            row["value_preserving"] = None
+        else:
+            me = bots.make(f"az:{model}", env, seed=4, playouts=playouts)
+            kept, checked, _ = _value_share(me, bots.make("mcts:1000", env, seed=5), env, _perfect_solver(), positions)
+            row["value_preserving"] = kept / checked
+        rows.append(row)
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke run, about a minute)")
@@ -333,11 +400,25 @@ def main() -> int:
     p.add_argument("--solver", action="store_true", help="connect four against a perfect solver (needs bitbully)")
     p.add_argument("--positions", type=int, default=500, help="--solver: az moves checked in games vs mcts:1000")
     p.add_argument("--solver-games", type=int, default=40, help="--solver: games per seat against the solver")
+    p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
+    p.add_argument("--minutes", type=float, default=30.0, help="--ablation: training minutes per variant")
+    p.add_argument("--ablation-out", default="/tmp/az_ablation", help="--ablation: run directories")
     p.add_argument("--search-solver", nargs="+", choices=["on", "off"], default=["on", "off"],
                    help="--solver: az with its proven-value search on and/or off")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.ablation:
+        rows = ablation(args.minutes, args.games, args.positions, args.ablation_out, playouts=args.playouts)
+        if args.json:
+            print(json.dumps({"ablation": rows}))
+        else:
+            print(f"{'variant':<40} {'games':>7} {'positions':>9} {'train s':>8} {'vs mcts:1000':>12} {'value kept':>10}")
+            for r in rows:
+                kept = "-" if r["value_preserving"] is None else f"{r['value_preserving']:.4f}"
+                print(f"{r['variant']:<40} {r['games_played']:>7} {r['positions']:>9} {r['train_seconds']:>8.0f} "
+                      f"{r['vs_mcts1000']:>12.3f} {kept:>10}")
+        return 0
     if args.solver:
         def show(r: dict) -> None:  # one line per row as soon as it is measured (the runs are long)
             res = f"{r['result']:.4f}" if isinstance(r["result"], float) else r["result"]
