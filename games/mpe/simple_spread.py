@@ -44,7 +44,6 @@ def _copy(b: int, physics: bool, pos: np.ndarray, vel: np.ndarray, u: np.ndarray
             success = False
     terminal[b] = success and params[1] != 0.0
     for i in range(A):
-        k = 0
         obs[i, b, 0] = vel[b, i, 0]
         obs[i, b, 1] = vel[b, i, 1]
         obs[i, b, 2] = pos[b, i, 0]
