@@ -10,6 +10,7 @@ Registered through the ``arena.bots`` entry point, so ``arena`` itself never imp
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def _check_same_game(directory: str, recipe: dict[str, Any], env: Any) -> None:
     try:
         if game_signature(league_env) != game_signature(env):
             name = getattr(env, "metadata", {}).get("name", type(getattr(env, "unwrapped", env)).__name__)
+            name = re.sub(r"_v\d+$", "", str(name))  # the name users type: tic_tac_toe, not tic_tac_toe_v0
             raise BotSpecError(f"league {directory} plays {describe_name(recipe_game)}{shown[len(recipe_game):]}, "
                                f"not this game ({name}): name that game, e.g. `arena match {recipe_game} ...`")
     finally:

@@ -199,3 +199,17 @@ def test_summary_counts_the_players_it_lists_and_the_ending_shows_progress(tmp_p
     assert f"{len(listed)} players" in summary
     if unplayed:
         assert f"and {len(unplayed)} not rated yet" in summary
+
+
+def test_league_errors_use_the_game_name_users_type(tmp_path, capsys):
+    from leagues.recipe import parse_recipe
+    from leagues.runner import League
+
+    recipe = parse_recipe({"name": "n", "game": "rock_paper_scissors", "iterations": 1, "workers": 0,
+                           "tensorboard": False, "members": [{"name": "random", "bot": "random"}],
+                           "agents": [{"name": "a", "learner": "softmax", "steps_per_iteration": 2}]})
+    league = League(recipe, tmp_path / "lg", live_display=False)
+    league.close()
+    assert main(["match", "tic_tac_toe", f"league:{tmp_path / 'lg'}", "random", "--games", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "tic_tac_toe" in err and "tic_tac_toe_v" not in err
