@@ -83,9 +83,25 @@ def clone_env(env: Any, memo: dict[int, Any] | None = None) -> Any:
     for key, value in vars(env).items():
         if hasattr(value, "possible_agents") and hasattr(value, "__dict__"):
             new.__dict__[key] = clone_env(value, memo)
+        elif key in _SHARED_ATTRIBUTES or _is_space_table(value):
+            new.__dict__[key] = value  # never changed by a move: share rather than copy (copies are slow)
         else:
             new.__dict__[key] = copy.deepcopy(value, memo)
     return new
+
+
+# Attributes a PettingZoo env sets once and never changes during a game.
+_SHARED_ATTRIBUTES = frozenset({"metadata", "possible_agents", "_ezpickle_args", "_ezpickle_kwargs",
+                                "render_mode", "screen", "clock"})
+
+
+def _is_space_table(value: Any) -> bool:
+    """A gymnasium space, or a dict/list of them (``action_spaces``, ``observation_spaces``)."""
+    if isinstance(value, spaces.Space):
+        return True
+    if isinstance(value, dict) and value:
+        return all(isinstance(v, spaces.Space) for v in value.values())
+    return False
 
 
 def _planes(observation: Any) -> np.ndarray:
@@ -191,11 +207,19 @@ class AECGame:
 
     def step(self, state: AECGameState, actions: np.ndarray) -> AECGameState:
         """Play in place: each unfinished position's env is replaced by a stepped copy."""
+        return self._step(state, actions, private=False)
+
+    def step_private(self, state: AECGameState, actions: np.ndarray) -> AECGameState:
+        """Like :meth:`step`, but steps the envs themselves, without copying: only for states whose
+        envs nothing else holds (a search's random playouts after their first move)."""
+        return self._step(state, actions, private=True)
+
+    def _step(self, state: AECGameState, actions: np.ndarray, *, private: bool) -> AECGameState:
         actions = np.asarray(actions, dtype=np.int64).reshape(-1)
         for b in range(state.batch_size):
             if state.winner[b] != -1:
                 continue
-            env = clone_env(state.envs[b])
+            env = state.envs[b] if private else clone_env(state.envs[b])
             mover = env.agent_selection
             mask = np.asarray(env.observe(mover)["action_mask"])
             a = int(actions[b])

@@ -41,14 +41,20 @@ def rollout_evaluator(game: Any, rng: np.random.Generator, rollouts: int = 1):  
             index = np.arange(L)
             play = states.copy()
         limit = int(game.max_moves) + 1
-        for _ in range(limit):
+        # A game may offer ``step_private`` (the PettingZoo adapter does): after the first move the
+        # playout positions belong to this function alone, so they can be stepped without copies.
+        private_step = getattr(game, "step_private", None)
+        for ply in range(limit):
             done = np.asarray(play.terminal)
             if done.all():
                 break
             mask = game.legal_mask(play)
             noise = rng.random(mask.shape)
             noise[~mask] = -1.0
-            game.step(play, noise.argmax(axis=1))
+            if ply > 0 and private_step is not None:
+                private_step(play, noise.argmax(axis=1))
+            else:
+                game.step(play, noise.argmax(axis=1))
         else:
             raise RuntimeError(f"{game.name}: a random playout did not end within max_moves={game.max_moves} plies")
         scores = game.returns(play)[np.arange(index.size), to_play[index]]
