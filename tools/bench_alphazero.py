@@ -90,6 +90,28 @@ def bench_tree(batch: int, sims: int, ref_sims: int, repeats: int) -> dict:
             "target": 100.0, "detail": f"B={batch}, {sims} sims from the empty 6x6 board, uniform evaluator"}
 
 
+def bench_solver_cost(batch: int, sims: int, repeats: int) -> dict:
+    """Tree speed with the proven-value search on against the same search with it off."""
+    game = gomoku_6x6()
+    for solver in (True, False):  # compile outside the timing
+        mcts = BatchedMCTS(game, uniform_evaluator, SearchParams(num_simulations=sims, solver=solver),
+                           rng=np.random.default_rng(0))
+        mcts.reset(game.initial_state(2))
+        mcts.run()
+    best = {True: float("inf"), False: float("inf")}
+    for _ in range(repeats):
+        for solver in (True, False):  # interleaved, so both see the same machine load
+            mcts = BatchedMCTS(game, uniform_evaluator, SearchParams(num_simulations=sims, solver=solver),
+                               rng=np.random.default_rng(0))
+            mcts.reset(game.initial_state(batch))
+            t = time.perf_counter()
+            mcts.run()
+            best[solver] = min(best[solver], time.perf_counter() - t)
+    on, off = batch * sims / best[True], batch * sims / best[False]
+    return {"name": "solver", "unit": "simulations/s", "ours": on, "reference": off, "ratio": on / off,
+            "target": 0.9, "detail": f"proven-value search on vs off, B={batch}, {sims} sims, uniform evaluator"}
+
+
 def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device: str) -> tuple[dict, dict, dict]:
     game = gomoku_6x6()
     torch.manual_seed(0)
@@ -443,6 +465,7 @@ def main() -> int:
     quick = args.quick
     results = [bench_tree(batch=64 if quick else 256, sims=100 if quick else 400, ref_sims=200 if quick else 800,
                           repeats=2 if quick else 3)]
+    results.append(bench_solver_cost(batch=64 if quick else 256, sims=100 if quick else 400, repeats=3 if quick else 5))
     for batch in args.batch or ([32] if quick else [128]):
         sp, spf, ov = bench_selfplay(batch=batch, games=batch * (2 if quick else 3), sims=50 if quick else 100,
                                 ref_positions=5 if quick else 20, device=args.device)
