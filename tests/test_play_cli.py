@@ -38,7 +38,7 @@ def test_gomoku_options_reach_the_board():
     assert kwargs == {"size": 9, "n_in_row": 4, "exact": True}
     game = game_of(arena.make("gomoku", **kwargs))
     assert (game.rows, game.k, game.exact) == (9, 4, True)
-    with pytest.raises(UserError, match="--n-in-row, --exact: board options work with gomoku only"):
+    with pytest.raises(UserError, match="--n-in-row, --exact: connect_four has no such option"):
         game_kwargs(namespace(game="connect_four", n_in_row=4, exact=True))
 
 

@@ -152,7 +152,7 @@ def test_ctrl_d_exits_cleanly():
 @pytest.mark.parametrize(("args", "message"), [
     (("tic_tac_toe", "--opponent", "nope"), r"arena: error: unknown bot 'nope'"),
     (("tic_tac_toe", "--opponent", "random:3"), r"arena: error: 'random' takes no argument"),
-    (("tic_tac_toe", "--size", "9"), r"arena: error: --size: board options work with gomoku only"),
+    (("tic_tac_toe", "--size", "9"), r"arena: error: --size: tic_tac_toe has no such option"),
     (("rock_paper_scissors", "--opponent", "random"), r"arena: error: 'rock_paper_scissors' is a simultaneous-move game"),
     (("chess",), r"arena: error: unknown game 'chess'"),
 ])

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("bot_b", help="second bot spec")
     p.add_argument("--games", type=int, default=10, help="number of games (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--size", type=int, help="gomoku board size")
+    p.add_argument("--size", type=int, help="board size of games that take one (gomoku, othello, hex)")
     p.add_argument("--n-in-row", type=int, help="gomoku line length")
     add_env_arg_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
@@ -53,9 +53,26 @@ def game_kwargs(args: argparse.Namespace) -> dict:
         board["size"] = args.size
     if getattr(args, "n_in_row", None) is not None:
         board["n_in_row"] = args.n_in_row
-    if board and args.game != "gomoku":
-        raise ValueError("--size and --n-in-row only apply to gomoku (use --env-arg KEY=VALUE for other games)")
+    check_board_options(args.game, board)
     return {**kwargs, **board}
+
+
+def check_board_options(game: str, options: dict) -> None:
+    """The board flags (--size, --n-in-row, --exact) work for every registered game that takes the
+    keyword (gomoku, othello, hex, a plugin's game); otherwise one line naming what the game takes."""
+    if not options:
+        return
+    from arena.env.registry import UnknownGameError, spec
+
+    try:
+        accepted = set(spec(game).kwargs)
+    except (UnknownGameError, ValueError):
+        accepted = set()
+    refused = [k for k in options if k not in accepted]
+    if refused:
+        flags = ", ".join("--" + k.replace("_", "-") for k in refused)
+        takes = f"it takes {', '.join(sorted(accepted))}" if accepted else "it takes no board options"
+        raise ValueError(f"{flags}: {game} has no such option ({takes}; other keywords go in --env-arg KEY=VALUE)")
 
 
 def run(args: argparse.Namespace) -> int:

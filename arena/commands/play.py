@@ -41,8 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-color", action="store_true", help="plain text even on a colour terminal")
     p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
                    help="keyword argument for the game (repeatable; values read as YAML), e.g. --env-arg size=6")
-    gomoku = p.add_argument_group("gomoku options")
-    gomoku.add_argument("--size", type=int, metavar="N", help="board size, 5-19 (default 15)")
+    gomoku = p.add_argument_group("board options (games that take them)")
+    gomoku.add_argument("--size", type=int, metavar="N", help="board size: gomoku 5-19 (default 15), othello "
+                                                             "even 4-10 (default 8), hex 5-11 (default 11)")
     gomoku.add_argument("--n-in-row", type=int, metavar="K", help="stones in a row to win (default 5)")
     gomoku.add_argument("--exact", action="store_true",
                         help="only exactly K in a row wins (overlines do not count)")
@@ -55,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def game_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for ``arena.make``; the board options are gomoku's alone."""
+    """Keyword arguments for ``arena.make``: ``--env-arg`` items and the board options of games that
+    take them (``--size`` for gomoku, othello and hex; ``--n-in-row`` and ``--exact`` for gomoku)."""
     kwargs: dict[str, Any] = {}
     if args.size is not None:
         kwargs["size"] = args.size
@@ -63,27 +65,28 @@ def game_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         kwargs["n_in_row"] = args.n_in_row
     if args.exact:
         kwargs["exact"] = True
-    if kwargs and args.game != "gomoku":
-        given = ", ".join("--" + k.replace("_", "-") for k in kwargs)
-        raise UserError(f"{given}: board options work with gomoku only; {args.game} has a fixed board "
-                        "(other games take --env-arg KEY=VALUE)")
+    from arena.commands.match import check_board_options
     from arena.config_input import key_values
+
+    try:
+        check_board_options(args.game, kwargs)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
     return {**key_values(getattr(args, "env_args", None) or [], "--env-arg"), **kwargs}
 
 
 def check_playable(name: str, env: Any) -> None:
-    """``arena play`` needs a turn-based Arena board game: an AEC env exposing its rules."""
+    """The board UI needs a two-player turn-based game: an Arena :class:`arena.env.TurnBasedGame`
+    or a copyable two-player PettingZoo AEC env (see :func:`arena.bots.game_of`)."""
     if not hasattr(env, "agent_iter"):
-        raise UserError(f"'{name}' is a simultaneous-move game; arena play handles turn-based "
-                        "board games such as tic_tac_toe, connect_four and gomoku")
+        raise UserError(f"'{name}' is a simultaneous-move game; the board UI handles turn-based games")
     try:
         game = bots_lib.game_of(env)
-    except bots_lib.BotSpecError:
-        raise UserError(f"'{name}' exposes no board rules (env.game); arena play needs an Arena "
-                        "board game such as tic_tac_toe, connect_four or gomoku") from None
-    if getattr(game, "num_players", 2) != 2 or not hasattr(env.unwrapped, "state"):
-        raise UserError(f"'{name}' is not a two-player Arena board game")
+    except bots_lib.BotSpecError as exc:
+        raise UserError(f"cannot play '{name}' on the board UI: {exc}") from None
+    if getattr(game, "num_players", 2) != 2:
+        raise UserError(f"'{name}' has {game.num_players} players; the board UI plays two-player games")
 
 
 def make_bots(args: argparse.Namespace, env: Any) -> tuple[Any, Any]:
