@@ -116,7 +116,7 @@ def test_play_soccer_against_random_in_a_terminal() -> None:
         time.sleep(0.05)
     child.expect(r"step \d+/400")
     child.send("p")
-    child.expect("PAUSED")
+    child.expect(r"\[paused\]")
     child.send("p")
     child.expect(r"step \d+/400")
     child.send("q")

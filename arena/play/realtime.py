@@ -136,10 +136,10 @@ class RealtimeSession:
         step, last = time_left(self.env, self.step)
         clock = f"step {step}"
         if last is not None:
-            clock = f"step {step}/{last}  {max(0, last - step) / self.fps:4.1f} s left"
-        state = "  PAUSED (p resumes)" if self.paused else ""
+            clock = f"step {step}/{last} {max(0, last - step) / self.fps:.1f}s left"
+        state = "  [paused]" if self.paused else ""
         mine = paint(f"you {self.me}", team_colours(self.env).get(self.me), color=self.color, bold=True)
-        return (f"{self.title}  ep {len(self.summary.results) + 1}  {mine}  "
+        return (f"{self.title} #{len(self.summary.results) + 1}  {mine}  "
                 f"W-D-L {win}-{draw}-{loss}  {clock}{state}")
 
     def draw(self) -> None:
@@ -171,10 +171,9 @@ class RealtimeSession:
         return play
 
     def wait_while_paused(self) -> None:
+        self.draw()
         while self.paused:
-            self.draw()
-            keys = self.read_keys(0.2)
-            self.handle(keys)
+            self.handle(self.read_keys(0.2))
         self.deadline = time.monotonic()
 
     def before_step(self, env: Any, step: int) -> bool:
