@@ -227,9 +227,17 @@ def _check_game_and_bots(recipe: Recipe, source: str) -> None:
 def _check_learner_configs(recipe: Recipe, source: str) -> None:
     """Every agent's ``config`` must build its learner, so a bad field stops the run before the
     league directory is created."""
-    from leagues.learners import league_config, make_learner
+    import arena
+    from leagues.learners import check_learner_fits, league_config, make_learner
 
+    env = None
     for i, agent in enumerate(recipe.agents):
+        try:
+            if env is None:
+                env = arena.make(recipe.game, **recipe.game_kwargs)
+            check_learner_fits(agent.learner, env, recipe.game)
+        except (ValueError, TypeError) as exc:
+            raise RecipeError(f"{source}: agents[{i}].learner: {exc}") from None
         try:
             make_learner(agent.learner, league_config(agent.learner, agent.config, recipe.game, recipe.game_kwargs))
         except ValueError as exc:

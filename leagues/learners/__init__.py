@@ -74,10 +74,46 @@ GAME_AWARE = {"alphazero"}
 def league_config(kind: str, config: dict[str, Any], game: str, game_kwargs: dict[str, Any]) -> dict[str, Any]:
     """The config a league stores for an agent: the recipe's, plus the game where the learner needs it."""
     out = dict(config)
+    if kind == "softmax" and "num_actions" not in out:
+        # A mixed strategy over the game's own actions (rock-paper-scissors: 3, tic-tac-toe: 9).
+        import arena
+
+        env = arena.make(game, **game_kwargs)
+        space = env.action_space(env.possible_agents[0])
+        if hasattr(space, "n"):
+            out["num_actions"] = int(space.n)
+        env.close()
     if kind in GAME_AWARE:
         out.setdefault("game", game)
         out.setdefault("game_kwargs", dict(game_kwargs))
     return out
+
+
+def check_learner_fits(kind: str, env: Any, game: str) -> None:
+    """A one-line ``ValueError`` when learner ``kind`` cannot train on ``env`` (built from ``game``),
+    saying what to use instead; before a league starts, not as a traceback in the middle of it."""
+    turn_based = hasattr(env, "agent_iter")
+    if kind in ("ppo", "maddpg") and turn_based:
+        raise ValueError(f"the {kind} learner trains simultaneous-move (Parallel) games and '{game}' is turn-based "
+                         "(AEC); use the alphazero learner for turn-based games")
+    if kind == "alphazero":
+        if not turn_based:
+            raise ValueError(f"the alphazero learner trains turn-based (AEC) games and '{game}' is a "
+                             "simultaneous-move game; use ppo or maddpg")
+        from arena.bots import BotSpecError, game_of
+
+        try:
+            game_of(env)
+        except BotSpecError as exc:
+            raise ValueError(f"the alphazero learner cannot train on '{game}': {exc}") from None
+    if kind == "softmax":
+        from gymnasium import spaces
+
+        agents = list(env.possible_agents)
+        sizes = {getattr(env.action_space(a), "n", None) for a in agents}
+        if any(not isinstance(env.action_space(a), spaces.Discrete) for a in agents) or len(sizes) != 1:
+            raise ValueError(f"the softmax learner plays games whose agents share one Discrete action space; "
+                             f"'{game}' has {', '.join(str(env.action_space(a)) for a in agents[:3])}")
 
 
 def make_learner(kind: str, config: dict[str, Any]) -> Learner:
