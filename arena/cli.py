@@ -91,6 +91,23 @@ def _apply_limits(parser: argparse.ArgumentParser) -> None:
             action.type = _bounded(action.type, *NUMERIC_LIMITS[action.dest])
 
 
+class _PrintCompletion(argparse.Action):
+    """``arena --print-completion SHELL``: the completion script of every command and option (shtab)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        try:
+            import shtab
+        except ImportError:
+            parser.error("shell completion needs the shtab package: pip install shtab")
+        try:
+            sys.stdout.write(shtab.complete(parser, values, root_prefix="arena"))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArenaParser(
         prog="arena",
@@ -98,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `arena COMMAND --help` for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"arena {__version__}")
+    parser.add_argument("--print-completion", choices=["bash", "zsh", "tcsh"], action=_PrintCompletion,
+                        help="print a shell completion script, e.g. `arena --print-completion bash > "
+                             "~/.local/share/bash-completion/completions/arena`")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
