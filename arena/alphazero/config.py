@@ -80,7 +80,8 @@ class AlphaZeroConfig:
     time_limit_minutes: float = 0.0  # stop after this wall time (0: no limit)
     device: str = "auto"  # "auto" (cuda when available), "cpu" or "cuda"
     seed: int = 0  # RNG seed for numpy, torch and self-play
-    threads: int = 0  # torch CPU threads (0: torch default)
+    threads: int = 1  # torch CPU threads (0: torch default = all cores; on a busy machine spinning
+    # intra-op threads made tic-tac-toe's first iteration 15x slower: 170 s vs 11 s, docs/alphazero.md)
     snapshot_every: int = 10  # keep OUT/iter_NNNN.pt every this many iterations (0: never)
     init_from: str = ""  # warm start: initial weights from this model file or checkpoint ("": random init)
 
