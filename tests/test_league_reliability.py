@@ -220,3 +220,30 @@ def test_league_learning_step_uses_the_budget(tmp_path, monkeypatch):
         assert torch.get_num_threads() == 3  # restored after the run
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="process groups and /proc")
+def test_ctrl_c_with_workers_prints_no_worker_traceback(tmp_path):
+    recipe = tmp_path / "long.yaml"
+    recipe.write_text(__import__("yaml").safe_dump({**RPS, "iterations": 500, "workers": 2}))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    # A new session, so the SIGINT below reaches the coordinator and its workers like a terminal's Ctrl-C.
+    coordinator = subprocess.Popen([sys.executable, "-m", "arena", "league", "run", str(recipe), "--out",
+                                    str(tmp_path / "out"), "--no-live", "--threads", "2"], env=env, cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline and not [p for p in _children(coordinator.pid)
+                                          if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")]:
+        time.sleep(0.5)
+    time.sleep(2)  # games under way
+    os.killpg(coordinator.pid, signal.SIGINT)
+    try:
+        err = coordinator.communicate(timeout=60)[1]
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+    assert coordinator.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+    assert err.strip().splitlines()[-1] == "arena: interrupted"
