@@ -153,7 +153,7 @@ def test_ctrl_d_exits_cleanly():
     (("tic_tac_toe", "--opponent", "nope"), r"arena: error: unknown bot 'nope'"),
     (("tic_tac_toe", "--opponent", "random:3"), r"arena: error: 'random' takes no argument"),
     (("tic_tac_toe", "--size", "9"), r"arena: error: --size: tic_tac_toe has no such option"),
-    (("rock_paper_scissors", "--opponent", "random"), r"arena: error: 'rock_paper_scissors' is a simultaneous-move game"),
+    (("Sumo-2T1P", "--as", "green"), r"arena: error: --as green: no such agent in Sumo-2T1P; agents are red, blue"),
     (("chess",), r"arena: error: unknown game 'chess'"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
