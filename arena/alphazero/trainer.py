@@ -44,14 +44,16 @@ from arena.alphazero.checkpoint import (
 from arena.alphazero.config import AlphaZeroConfig, ConfigError
 from arena.alphazero.evaluate import MatchScore, elo_difference, play_bot_match, play_network_match
 from arena.alphazero.network import (
-    NUM_PLANES,
     NetworkEvaluator,
     alphazero_loss,
     build_network,
+    check_network_game,
+    input_planes,
     resolve_device,
 )
-from arena.alphazero.replay import ReplayBuffer, augment
+from arena.alphazero.replay import ReplayBuffer, augment, plane_dtype
 from arena.alphazero.selfplay import SelfPlayData, self_play
+from arena.bots import game_of
 from arena.mcts.batched import SearchParams
 
 
@@ -60,7 +62,8 @@ class AlphaZeroTrainer:
 
     def __init__(self, config: AlphaZeroConfig) -> None:
         self.config = config
-        self.game = self.make_env().game
+        self.game = game_of(self.make_env())
+        check_network_game(self.game)
         if config.threads > 0:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
@@ -73,8 +76,9 @@ class AlphaZeroTrainer:
         # The player that generates self-play data: a frozen copy in gating mode, else the model.
         self.best_model = copy.deepcopy(self.model) if config.mode == "gating" else self.model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
-        rows, cols = self.game.board_shape
-        self.replay = ReplayBuffer(config.replay_capacity, (NUM_PLANES, rows, cols), self.game.num_actions)
+        rows, cols = int(self.game.observation_shape[0]), int(self.game.observation_shape[1])
+        self.replay = ReplayBuffer(config.replay_capacity, (input_planes(self.game), rows, cols),
+                                   self.game.num_actions, dtype=plane_dtype(self.game))
         self.iteration = 0
         self.games_played = 0
         self.positions_played = 0
