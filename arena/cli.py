@@ -22,10 +22,13 @@ COMMAND_MODULES = [
     "arena.commands.match",
     "arena.commands.train",
     "arena.commands.play",
+    "arena.commands.watch",
+    "arena.commands.ladder",
     "arena.commands.eval",
     "arena.commands.league",
     "arena.commands.verify_rewards",
     "arena.commands.new_game",
+    "arena.commands.check_game",
 ]
 
 
