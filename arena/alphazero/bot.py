@@ -157,9 +157,11 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
+        if path.is_dir():  # a run directory: its best model (the last accepted one in gating mode)
+            path = next((path / n for n in ("best.pt", "latest.pt") if (path / n).is_file()), path / "best.pt")
         if not path.is_file():
-            raise BotSpecError(f"az checkpoint {argument} does not exist: give a file written by "
-                               "`arena train alphazero` (e.g. az:runs/c4/best.pt), or plain 'az'")
+            raise BotSpecError(f"az checkpoint {argument} does not exist: give a run directory or a file written by "
+                               "`arena train alphazero` (e.g. az:runs/c4 or az:runs/c4/best.pt), or plain 'az'")
     else:
         path = PRETRAINED_DIR / default_checkpoint_name(game)
         if not path.is_file():

@@ -93,7 +93,7 @@ def _load_plugins() -> None:
 
 
 # Modules whose import registers a bot kind.
-_PLUGIN_MODULES: list[str] = ["arena.mcts.bot", "arena.alphazero.bot", "arena.marl.ppo_bot"]
+_PLUGIN_MODULES: list[str] = ["arena.mcts.bot", "arena.alphazero.bot", "arena.marl.ppo_bot", "arena.marl.maddpg_bot"]
 
 
 def registered_bots() -> dict[str, str]:
