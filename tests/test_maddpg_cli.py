@@ -90,7 +90,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
           "--set", "lr_actr=0.1")
     check("must look like KEY=VALUE", "train", "maddpg", "rock_paper_scissors", "--out", str(tmp_path / "c"),
           "--set", "lr_actor")
-    check("bad environment options", "train", "maddpg", "rock_paper_scissors", "--out", str(tmp_path / "c"),
+    check("colour", "train", "maddpg", "rock_paper_scissors", "--out", str(tmp_path / "c"),
           "--env-arg", "colour=red")
     check("no checkpoint.pt", "train", "maddpg", "rock_paper_scissors", "--out", str(tmp_path / "d"), "--resume")
     check("does not exist", "train", "maddpg", "rock_paper_scissors", "--out", str(tmp_path / "e"),

@@ -49,7 +49,7 @@ def test_train_then_resume(tmp_path, capsys) -> None:
     (["--set", "lr=-1"], "lr must be > 0"),
     (["--set", "learning_rate=1"], "unknown field 'learning_rate'"),
     (["--resume"], "does not exist"),
-    (["--steps", "0"], "--steps must be >= 1"),
+    (["--steps", "0"], "argument --steps: must be >= 1"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, args: list[str], fragment: str) -> None:
     code, _, err = run_main(capsys, "train", "ppo", "rock_paper_scissors", "--out", str(tmp_path / "r"), *args)
