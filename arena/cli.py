@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "arena.commands.watch",
     "arena.commands.ladder",
     "arena.commands.eval",
+    "arena.commands.plot",
     "arena.commands.league",
     "arena.commands.verify_rewards",
     "arena.commands.new_game",

@@ -123,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
               f"(num_envs={num_envs}), so runs take multiples of {num_envs} steps")
     chunk = args.chunk or learner.config.num_envs * learner.config.num_steps
     metrics: dict[str, float] = {}
+    writer = _tensorboard_writer(out, learner.env_steps)
     with Progress(TextColumn("[bold]ppo[/] {task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
                   TimeRemainingColumn(), disable=args.no_progress) as progress:
         task = progress.add_task(args.game, total=target, completed=min(learner.env_steps, target))
@@ -131,15 +132,32 @@ def run(args: argparse.Namespace) -> int:
             save_atomic(learner.state_dict(), checkpoint)
             with open(out / "metrics.jsonl", "a") as log:
                 log.write(json.dumps({"env_steps": learner.env_steps, **metrics}) + "\n")
+            if writer is not None:  # TensorBoard scalars ppo/KEY under OUT/tb, like the other trainers
+                for key, value in metrics.items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+                        writer.add_scalar(f"ppo/{key}", value, learner.env_steps)
+                writer.flush()
             progress.update(task, completed=learner.env_steps,
                             description=f"{args.game} return {_return_text(metrics)} "
                                         f"{metrics['steps_per_second']:.0f} steps/s")
+    if writer is not None:
+        writer.close()
     if metrics:
         print(f"trained {args.game} to {learner.env_steps:,} env steps; last chunk: mean return "
               f"{_return_text(metrics)}, {metrics['steps_per_second']:.0f} steps/s. Run directory: {out}")
     else:
         print(f"{out} already has {learner.env_steps:,} env steps (>= --steps {args.steps:,}); nothing to do")
     return 0
+
+
+def _tensorboard_writer(out: Path, step: int) -> Any:
+    """A TensorBoard writer for OUT/tb (events after ``step``, from a killed run, are dropped), or
+    ``None`` without the tensorboard package."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out / "tb"), purge_step=step + 1)
 
 
 def _return_text(metrics: dict[str, float]) -> str:
