@@ -75,8 +75,8 @@ def test_cli_match_json() -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (("match", "connect_fuor", "random", "random"), "unknown game 'connect_fuor'"),
     (("match", "tic_tac_toe", "rnd", "random"), "unknown bot 'rnd'"),
-    (("match", "tic_tac_toe", "random", "random", "--games", "0"), "--games must be at least 1"),
-    (("match", "tic_tac_toe", "random", "random", "--size", "9"), "only apply to gomoku"),
+    (("match", "tic_tac_toe", "random", "random", "--games", "0"), "argument --games: must be >= 1"),
+    (("match", "tic_tac_toe", "random", "random", "--size", "9"), "tic_tac_toe has no such option"),
 ])
 def test_cli_user_errors_are_one_line(args: tuple[str, ...], message: str) -> None:
     out = run_cli(*args)

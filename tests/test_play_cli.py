@@ -63,7 +63,7 @@ def test_playouts_with_a_bot_that_takes_none_is_a_one_line_error(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("arena: error: ") and "random" in err and "\n" not in err
     assert main(["play", "tic_tac_toe", "--playouts", "0"]) == 2
-    assert "--playouts must be at least 1" in capsys.readouterr().err
+    assert "argument --playouts: must be >= 1" in capsys.readouterr().err
 
 
 def test_non_board_envs_are_refused():
