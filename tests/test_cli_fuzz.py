@@ -142,6 +142,8 @@ for kind in CHECKPOINT_KINDS:
                                       "--no-progress"], _write("az/checkpoint.pt", ck))
     case(f"az-bot-{kind}", ["match", "tic_tac_toe", "az:{T}/bot.pt", "random", "--games", "1"],
          _write("bot.pt", ck))
+    case(f"ppo-bot-{kind}", ["match", "rock_paper_scissors", "ppo:{T}/bot.pt", "random", "--games", "1"],
+         _write("bot.pt", ck))
 
 # Run directories whose config.json is bad.
 for name, data in {"binary": b"\x00\xff" * 40, "not-json": b"{oops", "list": b"[1, 2]",

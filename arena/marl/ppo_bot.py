@@ -1,7 +1,7 @@
 """The ``ppo:<run dir or checkpoint.pt>`` bot kind: a policy trained by ``arena train ppo``.
 
 Importing this module only registers the kind; torch and the learner load when a bot is built.
-The checkpoint is read with ``torch.load(weights_only=True)``, so it can never run code.
+The checkpoint is read through :func:`arena.checkpoint.load_safely` (``weights_only``), so it can never run code.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ USAGE = "ppo:<run dir or checkpoint.pt>"
 
 def load_ppo_bot(path: str | Path, env: Any, *, seed: int | None = None, deterministic: bool = False) -> Bot:
     """A frozen :class:`arena.marl.ppo.PPOBot` from a checkpoint written by ``arena train ppo``."""
-    import pickle
 
-    import torch
-
+    from arena.checkpoint import CheckpointError, load_safely
     from arena.marl.ppo import PPOLearner
 
     file = Path(path).expanduser()
@@ -29,13 +27,17 @@ def load_ppo_bot(path: str | Path, env: Any, *, seed: int | None = None, determi
         raise BotSpecError(f"ppo checkpoint {path} does not exist: give a run directory or checkpoint.pt "
                            "written by `arena train ppo`")
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
-        raise BotSpecError(f"{file} is not a loadable PPO checkpoint ({str(exc).splitlines()[0][:120]})") from None
-    if not isinstance(state, dict) or state.get("kind") != "ppo":
+        state = load_safely(file, "PPO checkpoint")
+    except CheckpointError as exc:
+        raise BotSpecError(str(exc)) from None
+    if state.get("kind") != "ppo" or not isinstance(state.get("config"), dict):
         raise BotSpecError(f"{file} is not a PPO checkpoint (written by `arena train ppo`)")
     learner = PPOLearner()
-    learner.load_state_dict({**state, "config": {**state["config"], "device": "cpu"}})
+    try:
+        learner.load_state_dict({**state, "config": {**state["config"], "device": "cpu"}})
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise BotSpecError(f"{file} is a damaged PPO checkpoint ({first})") from None
     try:
         return learner.bot(env, seed=seed, deterministic=deterministic)
     except ValueError as exc:
