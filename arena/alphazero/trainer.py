@@ -350,7 +350,7 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
 
             def on_move(positions: int, finished: int, t0: float = t0) -> None:
                 rate = positions / max(time.perf_counter() - t0, 1e-9)
-                progress.update(task, status=_status(finished, config.games_per_iteration, rate, latest))
+                progress.update(task, status=_status(finished, config.games_per_iteration, rate, latest, positions))
 
             metrics = trainer.run_iteration(on_move)
             latest.update(metrics)
@@ -363,7 +363,7 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
                 writer.flush()
             progress.update(task, completed=trainer.iteration,
                             status=_status(config.games_per_iteration, config.games_per_iteration,
-                                           metrics["positions_per_second"], latest))
+                                           metrics["positions_per_second"], latest, int(metrics["positions"])))
             if not show_progress:
                 print_fn(_summary(metrics))
     if writer is not None:
@@ -371,8 +371,10 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
     return trainer
 
 
-def _status(finished: int, total: int, rate: float, latest: dict[str, float]) -> str:
-    parts = [f"games {finished}/{total}", f"{rate:.0f} pos/s"]
+def _status(finished: int, total: int, rate: float, latest: dict[str, float], positions: int = 0) -> str:
+    """The progress bar's text, updated after every move inside an iteration: games finished of
+    the iteration's, positions played so far, their rate, and the latest loss and win rates."""
+    parts = [f"games {finished}/{total}", f"positions {positions}", f"{rate:.0f} pos/s"]
     if "loss" in latest:
         parts.append(f"loss {latest['loss']:.3f}")
     parts += [f"{k.removeprefix('win_rate_')} {v:.2f}" for k, v in latest.items() if k.startswith("win_rate_")]

@@ -9,9 +9,11 @@ prints each step's actions and rewards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 GRID_WIDTH, GRID_HEIGHT = 41, 19
@@ -83,6 +85,20 @@ def _frame(env: Any, step: int, episode: int, returns: dict[str, float]) -> str:
     return header if picture is None else f"{header}\n{picture}"
 
 
+@contextlib.contextmanager
+def _episode_progress(total: int, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A transient bar of finished episodes (``episodes 37/100``) on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as progress:
+        task = progress.add_task("eval", total=total)
+        yield lambda finished: progress.update(task, completed=finished)
+
+
 def run(args: argparse.Namespace) -> int:
     from arena.marl.maddpg import evaluate, load_run
 
@@ -95,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
             return watched
     run_ = load_run(args.run_dir)
     if not args.render:
-        result = evaluate(run_, args.episodes, seed=args.seed, explore=args.explore)
+        with _episode_progress(args.episodes, enabled=sys.stdout.isatty() and not args.json) as on_episode:
+            result = evaluate(run_, args.episodes, seed=args.seed, explore=args.explore, on_episode=on_episode)
         result["episodes_trained"] = run_.episodes_trained
         if args.json:
             print(json.dumps(result, sort_keys=True))

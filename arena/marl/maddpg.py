@@ -744,13 +744,15 @@ def load_run(run_dir: str | Path) -> LoadedRun:
 
 def evaluate(run: LoadedRun, episodes: int, *, seed: int = 12345, explore: bool = False,
              on_step: Callable[[Any, int, int, np.ndarray], None] | None = None, num_envs: int = 8,
-             extra_env_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             extra_env_kwargs: Mapping[str, Any] | None = None,
+             on_episode: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Play ``episodes`` episodes with the trained actors and return mean returns.
 
     Greedy actions (argmax one-hot, no noise) unless ``explore``. For watching, ``on_step(env,
     episode, step, rewards[N])`` is called after every step of a single env copy; ``env`` is
     ``None`` on the step that ended an episode (the copy has already been reset).
     ``extra_env_kwargs`` (e.g. ``render_mode``) are added to the run's env kwargs.
+    ``on_episode(finished_so_far)`` is called whenever episodes finish (progress display).
     Returns ``{"env", "episodes", "per_agent": {name: mean}, "per_team": {team: mean over its
     agents}, "mean_per_agent": float}``.
     """
@@ -772,6 +774,8 @@ def evaluate(run: LoadedRun, episodes: int, *, seed: int = 12345, explore: bool 
             if finished:
                 step = 0
             done.extend(finished)
+            if finished and on_episode is not None:
+                on_episode(min(len(done), episodes))
     finally:
         pool.close()
     returns = np.asarray(done[:episodes])
