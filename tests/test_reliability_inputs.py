@@ -213,3 +213,13 @@ def test_league_errors_use_the_game_name_users_type(tmp_path, capsys):
     assert main(["match", "tic_tac_toe", f"league:{tmp_path / 'lg'}", "random", "--games", "1"]) == 2
     err = capsys.readouterr().err
     assert "tic_tac_toe" in err and "tic_tac_toe_v" not in err
+
+
+def test_ppo_checkpoints_by_time_even_with_a_huge_chunk(tmp_path, capsys, monkeypatch):
+    import arena.marl.ppo_cli as ppo_cli
+
+    monkeypatch.setattr(ppo_cli, "CHECKPOINT_SECONDS", 1e-9)  # every rollout is "2 minutes of work"
+    out = tmp_path / "pp"
+    assert main(["train", "ppo", "rock_paper_scissors", "--steps", "96", "--chunk", "1000000", "--out", str(out),
+                 "--no-progress", "--set", "num_envs=8", "--set", "num_steps=4"]) == 0
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3  # one checkpoint per 32-step rollout

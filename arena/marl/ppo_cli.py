@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory for config.json, checkpoint.pt, metrics.jsonl")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--chunk", type=int, default=None,
-                   help="env steps between checkpoints (default: one rollout, num_envs x num_steps)")
+                   help="env steps between checkpoints (default: one rollout, num_envs x num_steps; "
+                        "never more than about 2 minutes of training)")
     p.add_argument("--config", metavar="FILE.yaml", default=None, help="YAML mapping of config keys")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key (repeatable), e.g. --set lr=3e-4")
@@ -127,8 +128,14 @@ def run(args: argparse.Namespace) -> int:
     with Progress(TextColumn("[bold]ppo[/] {task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
                   TimeRemainingColumn(), disable=args.no_progress) as progress:
         task = progress.add_task(args.game, total=target, completed=min(learner.env_steps, target))
+        rollout = learner.config.num_envs * learner.config.num_steps
+        step = chunk
         while learner.env_steps < target:
-            metrics = learner.learn(make_env, [], min(chunk, target - learner.env_steps))
+            metrics = learner.learn(make_env, [], min(step, target - learner.env_steps))
+            # Checkpoint by time as well as by count: at most CHECKPOINT_SECONDS of work at risk.
+            affordable = int(metrics.get("steps_per_second", 0.0) * CHECKPOINT_SECONDS) // rollout * rollout
+            if metrics.get("steps_per_second"):
+                step = min(chunk, max(rollout, affordable))
             save_atomic(learner.state_dict(), checkpoint)
             with open(out / "metrics.jsonl", "a") as log:
                 log.write(json.dumps({"env_steps": learner.env_steps, **metrics}) + "\n")
@@ -158,6 +165,9 @@ def _tensorboard_writer(out: Path, step: int) -> Any:
     except ImportError:
         return None
     return SummaryWriter(str(out / "tb"), purge_step=step + 1)
+
+
+CHECKPOINT_SECONDS = 120.0  # the most training time a kill can lose
 
 
 def _return_text(metrics: dict[str, float]) -> str:
