@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                   TimeRemainingColumn(), disable=args.no_progress) as progress:
         task = progress.add_task(args.game, total=target, completed=min(learner.env_steps, target))
         rollout = learner.config.num_envs * learner.config.num_steps
-        step = chunk
+        step = min(chunk, rollout)  # the first rollout measures the speed; later chunks fit the time bound
         while learner.env_steps < target:
             metrics = learner.learn(make_env, [], min(step, target - learner.env_steps))
             # Checkpoint by time as well as by count: at most CHECKPOINT_SECONDS of work at risk.
