@@ -50,9 +50,14 @@ def check_store_file(path: str | Path) -> None:
         header = f.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
         raise StoreError(f"{what}: not an SQLite database; {fix}")
+    # Without a write-ahead log the main file is the whole store: read it immutable (no -wal/-shm
+    # files created, no locks). With one (a running league, or one killed with kill -9), committed
+    # transactions may live only in the log: read through it, read-only.
+    wal = path.with_name(path.name + "-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0
+    mode = "mode=ro" if has_wal else "mode=ro&immutable=1"
     try:
-        # immutable: read the main file as it is, creating no -wal/-shm files and taking no locks.
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30.0)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=30.0)
     except sqlite3.Error as exc:
         raise StoreError(f"{what} ({exc}); {fix}") from None
     try:
@@ -62,6 +67,8 @@ def check_store_file(path: str | Path) -> None:
             raise StoreError(f"{what} ({problems[0]}); {fix}")
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.Error as exc:
+        if has_wal and isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+            return  # a log without its index (-shm) cannot be read read-only; the writer's open recovers it
         raise StoreError(f"{what} ({exc}); {fix}") from None
     finally:
         db.close()

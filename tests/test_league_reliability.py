@@ -247,3 +247,20 @@ def test_ctrl_c_with_workers_prints_no_worker_traceback(tmp_path):
     assert coordinator.returncode == 130, err[-2000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
     assert err.strip().splitlines()[-1] == "arena: interrupted"
+
+
+def test_a_store_killed_with_its_log_pending_is_not_called_damaged(tmp_path):
+    db = tmp_path / "league.db"
+    code = ("import os, sys; sys.path.insert(0, %r)\n"
+            "from leagues.store import PayoffStore\n"
+            "s = PayoffStore(%r); s.add_player('p', 'fixed', spec='random'); os._exit(0)") % (str(ROOT), str(db))
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert (tmp_path / "league.db-wal").stat().st_size > 0  # committed, but only in the write-ahead log
+    from leagues.store import check_store_file
+
+    check_store_file(db)
+    store = PayoffStore(db)
+    try:
+        assert [p.name for p in store.players()] == ["p"]
+    finally:
+        store.close()
