@@ -251,9 +251,9 @@ def test_ctrl_c_with_workers_prints_no_worker_traceback(tmp_path):
 
 def test_a_store_killed_with_its_log_pending_is_not_called_damaged(tmp_path):
     db = tmp_path / "league.db"
-    code = ("import os, sys; sys.path.insert(0, %r)\n"
+    code = (f"import os, sys; sys.path.insert(0, {str(ROOT)!r})\n"
             "from leagues.store import PayoffStore\n"
-            "s = PayoffStore(%r); s.add_player('p', 'fixed', spec='random'); os._exit(0)") % (str(ROOT), str(db))
+            f"s = PayoffStore({str(db)!r}); s.add_player('p', 'fixed', spec='random'); os._exit(0)")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (tmp_path / "league.db-wal").stat().st_size > 0  # committed, but only in the write-ahead log
     from leagues.store import check_store_file
