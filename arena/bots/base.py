@@ -79,8 +79,9 @@ def game_of(env: Any) -> Any:
     from arena.env.aec_game import AECGame, NotATurnBasedGame
 
     if not hasattr(env, "agent_iter"):
-        raise BotSpecError(f"{type(env).__name__} is a simultaneous-move (Parallel) env; search bots and "
-                           "board play need a turn-based AEC game such as arena.make('connect_four')")
+        raise BotSpecError(f"{type(env).__name__} is a simultaneous-move (Parallel) env; the turn-based engines "
+                           "(mcts, az, AlphaZero training, the board UI) need a turn-based AEC game; for "
+                           "simultaneous-move games use ppo or maddpg")
     try:
         game = AECGame(env, name=str(getattr(env, "metadata", {}).get("name", "") or type(env).__name__))
     except NotATurnBasedGame as exc:
