@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,25 @@ class Timings:
         return {"learn": self.learn, "games": self.games, "matchmaking": self.matchmaking, "store": self.store,
                 "ratings": self.ratings, "checkpoints": self.checkpoints, "display": self.display,
                 "wall": self.wall, "overhead": self.overhead}
+
+
+@dataclass(frozen=True)
+class LearnJob:
+    """One agent's learning step of one iteration, as a backend runs it.
+
+    The learner starts from ``checkpoint`` (the agent's committed state), plays ``opponents``
+    (player ids; opponent ``k`` is built with seed ``seed + k``) for ``steps`` steps, and is
+    saved to ``out``. ``live_player`` is the agent's own live player id."""
+
+    agent: str
+    learner: str
+    config: dict[str, Any]
+    checkpoint: str
+    live_player: int
+    opponents: tuple[int, ...]
+    seed: int
+    steps: int
+    out: str
 
 
 class _Clock:
@@ -174,8 +193,13 @@ class League:
 
     def __init__(self, recipe: Recipe, out: str | Path, *, resume: bool = False, workers: int | None = None,
                  threads: int | None = None, live_display: bool = True,
-                 on_progress: Callable[[str], None] | None = None) -> None:
+                 on_progress: Callable[[str], None] | None = None, backend: Any | None = None) -> None:
         self.recipe = recipe
+        # None: games in local processes, learning steps here one agent after another. Otherwise an
+        # object with executor(workers, cache_size), learn(jobs, spec_of), clone(...) and close()
+        # (leagues.ray_backend.RayBackend): games and learning steps run elsewhere, this process
+        # stays the single writer of the store.
+        self.backend = backend
         self.out = Path(out)
         self.workers = recipe.workers if workers is None else int(workers)
         if self.workers < 0:
@@ -310,21 +334,22 @@ class League:
         return plans
 
     def _learn(self, it: int, plans: dict[str, dict[str, Any]], writer: Any) -> None:
-        for agent in self.store.agents():
-            if agent.checkpoint_iteration >= it:
-                continue  # trained and committed before an interruption
-            learner = self.learners[agent.name]
-            recipe = self.agent_recipes[agent.name]
-            env = self._make_env()
-            opponents = [build_bot(self._spec(self.store.player(o)), env, self.cache, seed=plans[agent.name]["seed"] + k)
-                         for k, o in enumerate(plans[agent.name]["opponents"])]
-            self._progress(f"iteration {it}: {agent.name} learns ({recipe.steps_per_iteration} steps)")
-            with self.clock("learn"):
-                metrics = learner.learn(self._make_env, opponents, recipe.steps_per_iteration)
-            path = self.out / "agents" / agent.name / f"live-{it:05d}.pt"
-            with self.clock("checkpoints"):
-                save_checkpoint(path, agent.learner, agent.config, learner)
-            steps = agent.steps + recipe.steps_per_iteration
+        agents = {a.name: a for a in self.store.agents()}
+        jobs = [LearnJob(a.name, a.learner, a.config, a.checkpoint, a.live_player,
+                         tuple(int(o) for o in plans[a.name]["opponents"]), int(plans[a.name]["seed"]),
+                         self.agent_recipes[a.name].steps_per_iteration,
+                         str(self.out / "agents" / a.name / f"live-{it:05d}.pt"))
+                for a in agents.values() if a.checkpoint_iteration < it]  # others committed before an interruption
+        if self.backend is None:
+            steps_done = self._learn_here(it, jobs)
+        else:
+            self._progress(f"iteration {it}: {', '.join(j.agent for j in jobs)} learn ({self.backend.name})")
+            steps_done = self._timed(self.backend.learn(jobs, lambda o: self._spec(self.store.player(o))), "learn")
+        # Committed in job order: a backend yields each job once the earlier ones are done.
+        for job, metrics in steps_done:
+            agent = agents[job.agent]
+            path = Path(job.out)
+            steps = agent.steps + job.steps
             with self.clock("store"), self.store.transaction():
                 self.store.update_agent(agent.name, checkpoint=str(path), checkpoint_iteration=it, steps=steps)
                 self.store.update_player(agent.live_player, path=str(path), step=steps, iteration=it)
@@ -332,6 +357,30 @@ class League:
             if writer is not None:
                 for key, value in metrics.items():
                     writer.add_scalar(f"learn/{agent.name}/{key}", float(value), it)
+
+    def _learn_here(self, it: int, jobs: list[LearnJob]) -> Iterator[tuple[LearnJob, dict[str, float]]]:
+        """The learning steps in this process, one agent after another; the caller commits each
+        before the next starts, so a later agent plays an earlier one's new checkpoint."""
+        for job in jobs:
+            learner = self.learners[job.agent]
+            env = self._make_env()
+            opponents = [build_bot(self._spec(self.store.player(o)), env, self.cache, seed=job.seed + k)
+                         for k, o in enumerate(job.opponents)]
+            self._progress(f"iteration {it}: {job.agent} learns ({job.steps} steps)")
+            with self.clock("learn"):
+                metrics = learner.learn(self._make_env, opponents, job.steps)
+            with self.clock("checkpoints"):
+                save_checkpoint(job.out, job.learner, job.config, learner)
+            yield job, metrics
+
+    def _timed(self, items: Iterator[Any], name: str) -> Iterator[Any]:
+        """``items``, with the time spent waiting for each added to ``timings.<name>``."""
+        while True:
+            with self.clock(name):
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
 
     def _retire(self, old: str, new: str) -> None:
         """Delete an agent's previous checkpoint once nothing refers to it (initial ones stay)."""
@@ -434,11 +483,15 @@ class League:
         reload = []
         for decision in decisions:
             loser, winner = agents[decision.loser], agents[decision.winner]
-            learner = self.learners[winner.name].clone()
-            learner.set_hyperparameters(decision.hyperparameters)
             path = self.out / "agents" / loser.name / f"pbt-{it:05d}.pt"
             with self.clock("checkpoints"):
-                save_checkpoint(path, loser.learner, loser.config, learner)
+                if self.backend is not None:  # the winner's learner lives with the backend
+                    self.backend.clone(winner.name, str(path), loser.learner, loser.config, decision.hyperparameters,
+                                       checkpoint=winner.checkpoint)
+                else:
+                    learner = self.learners[winner.name].clone()
+                    learner.set_hyperparameters(decision.hyperparameters)
+                    save_checkpoint(path, loser.learner, loser.config, learner)
             self.store.update_agent(loser.name, checkpoint=str(path), hyperparameters=decision.hyperparameters,
                                     generation=loser.generation + 1, parent=winner.name, steps_at_ready=loser.steps)
             self.store.update_player(loser.live_player, path=str(path), hyperparameters=decision.hyperparameters)
@@ -463,7 +516,10 @@ class League:
         writer = self._tensorboard()
         torch_threads = torch.get_num_threads()
         set_process_threads(self.threads)  # the learning steps run here, in the coordinator
-        executor = make_executor(self.workers, self.recipe.cache_size, self.threads)
+        if self.backend is not None:
+            executor = self.backend.executor(self.workers, self.recipe.cache_size)
+        else:
+            executor = make_executor(self.workers, self.recipe.cache_size, self.threads)
         display = LiveDisplay(self, enabled=self.live_display)
         target = self.recipe.iterations if max_iterations is None else min(self.recipe.iterations, max_iterations)
         interrupted = False
@@ -483,7 +539,8 @@ class League:
                         self.payoff.add_player(snapshot_id)
                     for name, path, old_path in reload:
                         with self.clock("checkpoints"):
-                            self.learners[name] = load_learner(path)
+                            if self.backend is None:  # a backend's learner reloads at its next job
+                                self.learners[name] = load_learner(path)
                         self._retire(old_path, path)
                     self.iteration = it
                     if writer is not None:
@@ -496,6 +553,8 @@ class League:
             raise
         finally:
             executor.close(abort=interrupted)
+            if self.backend is not None:
+                self.backend.close(abort=interrupted)
             set_process_threads(torch_threads)
             if writer is not None:
                 writer.close()

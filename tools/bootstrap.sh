@@ -44,7 +44,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     fi
   fi
   echo "bootstrap: installing arena-league and its dependencies" >&2
-  python -m pip install -q -e ".[dev,bench,unity]" 2>&1 | grep -vE "^WARNING: Location .* is ignored" || true
+  python -m pip install -q -e ".[dev,bench,unity,distributed]" 2>&1 | grep -vE "^WARNING: Location .* is ignored" || true
   python -c 'import arena, torch, pettingzoo, numba' || { echo "bootstrap: install failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--threads", type=int,
                      help="thread budget of the whole league (default: this machine's cores), divided among the "
                           "coordinator and the workers: each gets threads // (1 + workers), at least 1")
+    run.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="where games and learning steps run: local processes (default) or Ray actors "
+                          "(docs/distributed.md; needs pip install 'arena-league[distributed]')")
+    run.add_argument("--address", metavar="auto|HOST:PORT",
+                     help="--backend ray: the cluster to join (auto: the one running on this machine; default: "
+                          "$RAY_ADDRESS, else a private Ray instance on this machine for the run)")
+    run.add_argument("--learner-gpus", type=float, default=0.0, metavar="F",
+                     help="--backend ray: GPUs (or a fraction) each learner actor reserves (default 0)")
+    run.add_argument("--learner-cpus", type=float, metavar="F",
+                     help="--backend ray: CPUs each learner actor reserves (default: the cluster's CPUs shared "
+                          "equally among the game workers and the learners)")
+    run.add_argument("--worker-cpus", type=float, metavar="F",
+                     help="--backend ray: CPUs each game worker actor reserves (default: as --learner-cpus)")
     run.add_argument("--no-live", action="store_true", help="no live display (plain progress lines)")
     run.add_argument("--json", action="store_true", help="print the final ratings as JSON instead of a table")
     run.set_defaults(func=run_command)
@@ -62,8 +76,15 @@ def run_command(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     # The live table only on a terminal: in a pipe or a file it would be printed into the final output.
     live = not args.no_live and not args.json and Console().is_terminal and err.is_terminal
-    league = League(recipe, out, resume=args.resume, workers=args.workers, threads=args.threads, live_display=live,
-                    on_progress=(lambda m: err.print(m)) if args.no_live else None)
+    backend = _backend(args, recipe)
+    try:
+        league = League(recipe, out, resume=args.resume, workers=args.workers, threads=args.threads,
+                        live_display=live, on_progress=(lambda m: err.print(m)) if args.no_live else None,
+                        backend=backend)
+    except BaseException:
+        if backend is not None:
+            backend.close()
+        raise
     if args.resume:
         err.print(f"resumed {out} at iteration {league.iteration} of {recipe.iterations} "
                   f"({league.games_done} games stored)")
@@ -88,6 +109,25 @@ def run_command(args: argparse.Namespace) -> int:
     console.print(f"league directory: {out}   ({hint})")
     console.print(f"wall {timings.wall:.1f}s, league overhead {share:.2%}")
     return 0
+
+
+def _backend(args: argparse.Namespace, recipe: Any) -> Any:
+    """The league's backend: None for local processes, else a Ray backend connected to its cluster."""
+    ray_only = [flag for flag, value in (("--address", args.address), ("--learner-cpus", args.learner_cpus),
+                                         ("--worker-cpus", args.worker_cpus)) if value is not None]
+    if args.learner_gpus:
+        ray_only.append("--learner-gpus")
+    if args.backend == "local":
+        if ray_only:
+            raise ValueError(f"{ray_only[0]} applies to --backend ray only")
+        return None
+    from leagues.ray_backend import RayBackend
+
+    workers = recipe.workers if args.workers is None else args.workers
+    return RayBackend(address=args.address, workers=workers, agents=len(recipe.agent_names()),
+                      threads=args.threads, worker_cpus=args.worker_cpus, learner_cpus=args.learner_cpus,
+                      learner_gpus=args.learner_gpus, game=recipe.game,
+                      game_kwargs=dict(recipe.game_kwargs), cache_size=recipe.cache_size)
 
 
 def _board_game(name: str, kwargs: dict) -> bool:
