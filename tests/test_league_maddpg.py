@@ -72,7 +72,7 @@ def test_learner_satisfies_the_protocol_and_its_bot_plays_league_games():
     assert bot.act(obs["agent_0"], np.ones(5, np.int8)) in range(5)
     team = bot.act_team({a: obs[a] for a in ("adversary_0", "adversary_1", "adversary_2")})
     assert set(team) == {"adversary_0", "adversary_1", "adversary_2"}
-    assert learner.hyperparameters == {"lr_actor": 0.01, "lr_critic": 0.01, "logit_reg": 0.001,
+    assert learner.hyperparameters == {"lr_actor": 0.001, "lr_critic": 0.002, "logit_reg": 0.001,
                                        "gumbel_temperature": 1.0}
     learner.set_hyperparameters({"lr_actor": 0.002})
     assert learner.model is not None and learner.model.actor_optimizer.param_groups[0]["lr"] == 0.002

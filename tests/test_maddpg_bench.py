@@ -74,11 +74,11 @@ def test_command_line_runs_the_blowblow_key_and_plots(tmp_path, monkeypatch, cap
     png = tmp_path / "curves.png"
     monkeypatch.setattr(sys, "argv", ["bench_maddpg.py", "--envs", "blowblow", "--episodes", "2", "--window", "1",
                                       "--random-episodes", "1", "--out", str(tmp_path), "--plot", str(png),
-                                      "--json", *sets])
+                                      "--eval-episodes", "1", "--json", *sets])
     assert bench_maddpg.main() == 0
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["rows"]
     assert row["title"] == "BlowBlow-2T2P: red (MADDPG) vs random" and row["episodes"] == 2
-    assert png.stat().st_size > 0
+    assert png.stat().st_size > 0 and row["seed"] == 0 and (tmp_path / "blowblow" / "seed0" / "greedy.json").exists()
     monkeypatch.setattr(sys, "argv", ["bench_maddpg.py", "--envs", "blowblw"])
     assert bench_maddpg.main() == 2
     assert "unknown env blowblw" in capsys.readouterr().err

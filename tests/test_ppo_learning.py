@@ -7,14 +7,8 @@ import numpy as np
 import torch
 
 import arena
-from arena.marl.ppo import (
-    BatchedEngineCollector,
-    EnvListCollector,
-    PPOConfig,
-    PPOLearner,
-    build_layout,
-    make_collector,
-)
+from arena.env.vector import BatchedVectorEnv, ParallelEnvList, make_vector_env
+from arena.marl.ppo import PPOConfig, PPOLearner
 
 torch.set_num_threads(1)
 
@@ -48,10 +42,9 @@ def test_exploits_a_biased_rps_player() -> None:
 
 def test_trains_on_the_2d_engine_batch_against_a_frozen_ppo_bot() -> None:
     make_env = lambda: arena.make("Sumo-2T1P")  # noqa: E731
-    layout = build_layout(make_env(), PPOConfig())
-    assert isinstance(make_collector(make_env, 2, layout), BatchedEngineCollector)
+    assert isinstance(make_vector_env(make_env, 2), BatchedVectorEnv)
     rps = lambda: arena.make("rock_paper_scissors")  # noqa: E731
-    assert isinstance(make_collector(rps, 2, build_layout(rps(), PPOConfig())), EnvListCollector)
+    assert isinstance(make_vector_env(rps, 2), ParallelEnvList)
 
     config = PPOConfig(num_envs=8, num_steps=32, num_minibatches=2, update_epochs=1, hidden_sizes=(32,),
                        recurrent=True, lstm_size=16, sequence_length=8)

@@ -28,6 +28,7 @@ class BatchedParallelEnv(ParallelEnv):
     """PettingZoo ParallelEnv over copy 0 of a :class:`BatchedParallelGame` built with one copy."""
 
     def __init__(self, make_game: Callable[[int], BatchedParallelGame], render_mode: str | None = None) -> None:
+        self.make_game = make_game  # builds engines of any batch size (arena.env.vector uses it)
         self.engine = make_game(1)
         if render_mode not in (None, "ansi", "human"):
             raise ValueError(f"render_mode={render_mode!r} is not supported: use None, 'ansi' or 'human'")

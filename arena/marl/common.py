@@ -1,5 +1,6 @@
 """Pieces shared by the multi-agent learners: networks, a flat replay buffer, exploration noise,
-the Gumbel-softmax estimator and a pool of PettingZoo ParallelEnv copies stepped in lockstep.
+the Gumbel-softmax estimator and :class:`EnvPool`, env copies stepped in lockstep in the learners'
+format (over :mod:`arena.env.vector`).
 
 Shapes: ``B`` is a batch (of replay samples or of env copies), ``K`` the number of env copies,
 ``N`` the number of agents; per-agent arrays are kept in Python lists indexed by agent because
@@ -186,37 +187,68 @@ class OUNoise:
 
 
 class EnvPool:
-    """``K`` copies of a PettingZoo ParallelEnv stepped in lockstep, auto-resetting finished copies.
+    """``K`` copies of a simultaneous-move game in lockstep, in the learners' format: a thin layer
+    over :func:`arena.env.vector.make_vector_env` (the game's batched engine when it has one --
+    the particle worlds, the 2-D games -- else a list of PettingZoo ParallelEnvs).
 
-    Observations come back as per-agent ``[K, obs_dim_i]`` arrays (zeros for an agent that has left
-    its game); rewards, terminations, truncations and the ``active`` mask as ``[K, N]`` arrays.
+    Observations are per-agent ``[K, obs_dim_i]`` arrays in ``agents`` order (zeros for an agent
+    that has left its game); rewards, terminations and the ``active`` mask ``[K, N]`` arrays.
+    Actions are the learner's (one-hot, or in ``[-1, 1]``), converted to the env's here.
+    ``batched``: None picks the engine when there is one, False forces the list (``envs``).
     """
 
     def __init__(self, make_env: Callable[[], Any], num_envs: int, agents: Sequence[AgentSpace], seed: int,
-                 resets: int = 0) -> None:
-        self.envs = [make_env() for _ in range(num_envs)]
+                 resets: int = 0, batched: bool | None = None) -> None:
+        from arena.env.vector import make_vector_env
+
+        self.vector = make_vector_env(make_env, num_envs, batched=batched, resets=resets)
         self.agents = list(agents)
         self.names = [a.name for a in agents]
+        if self.names != self.vector.names:
+            self.vector.close()
+            raise ValueError(f"the env's agents {self.vector.names} differ from the learner's {self.names}")
         self.seed = seed
-        self.resets = resets  # resets so far (counting a resumed run's); seeds the next one reproducibly
-        self.obs = [np.zeros((num_envs, a.obs_dim), np.float32) for a in agents]
-        self.active = np.zeros((num_envs, len(agents)), np.float32)
-        self.episode_return = np.zeros((num_envs, len(agents)), np.float64)
-        self.episode_length = np.zeros(num_envs, np.int64)
-        for k in range(num_envs):
-            self._reset(k)
+        self.vector.reset(seed + resets)
 
-    def _reset(self, k: int) -> None:
-        obs, _ = self.envs[k].reset(seed=self.seed + self.resets)
-        self.resets += 1
-        self._write_obs(k, obs, self.obs)
-        self.active[k] = [1.0 if n in obs else 0.0 for n in self.names]
-        self.episode_return[k] = 0.0
-        self.episode_length[k] = 0
+    @property
+    def envs(self) -> list[Any]:
+        """The ParallelEnv copies (a list of envs only; a batched engine has none)."""
+        return list(getattr(self.vector, "envs", []))
 
-    def _write_obs(self, k: int, obs: dict[str, Any], into: list[np.ndarray]) -> None:
-        for i, name in enumerate(self.names):
-            into[i][k] = np.asarray(obs[name], np.float32).reshape(-1) if name in obs else 0.0
+    @property
+    def batched(self) -> bool:
+        return self.vector.batched
+
+    @property
+    def resets(self) -> int:
+        return self.vector.resets
+
+    @property
+    def obs(self) -> list[np.ndarray]:
+        """Per agent ``[K, obs_dim_i]``: the observations to act on next."""
+        return [self.vector.obs[n] for n in self.names]
+
+    @property
+    def active(self) -> np.ndarray:
+        """``[K, N]`` float32: 1 where the agent acts at the next step."""
+        return self.vector.alive.astype(np.float32)
+
+    @property
+    def episode_length(self) -> np.ndarray:
+        """``[K]`` steps of the episodes in progress (0 right after a copy was reset)."""
+        return self.vector.episode_length
+
+    def env_actions(self, actions: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        """Learner actions (per agent ``[K, act_dim_i]``) -> env actions ``{agent: [K] or [K, d]}``."""
+        out = {}
+        for agent, action in zip(self.agents, actions):
+            if agent.discrete:
+                out[agent.name] = np.asarray(action).argmax(axis=-1).astype(np.int64)
+            else:
+                assert agent.low is not None and agent.high is not None
+                scaled = agent.low + (np.clip(action, -1.0, 1.0) + 1.0) * 0.5 * (agent.high - agent.low)
+                out[agent.name] = scaled.astype(np.float32)
+        return out
 
     def step(self, actions: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray,
                                                             np.ndarray, list[np.ndarray]]:
@@ -224,37 +256,20 @@ class EnvPool:
 
         Returns ``(next_obs, rewards, terminated, active, finished)`` where ``next_obs`` are the
         observations that follow the step (before any reset; what the critic bootstraps from),
-        ``terminated[k, i]`` says agent ``i``'s own game ended without a time limit, ``active`` is
-        who acted, and ``finished`` lists the ``[N]`` returns of the episodes that ended now.
-        After the call :attr:`obs` holds the observations to act on next (reset where finished).
+        ``terminated[k, i]`` says agent ``i``'s own game ended without a time limit (or by one, on
+        an engine that does not report the last observation of a reset copy: nothing to
+        bootstrap from), ``active`` is who acted, and ``finished`` lists the ``[N]`` returns of
+        the episodes that ended now, in copy order. After the call :attr:`obs` holds the
+        observations to act on next (reset where finished).
         """
-        num_envs = len(self.envs)
-        n = len(self.agents)
-        next_obs = [np.zeros_like(o) for o in self.obs]
-        rewards = np.zeros((num_envs, n), np.float32)
-        terminated = np.zeros((num_envs, n), np.float32)
-        active = self.active.copy()
-        finished: list[np.ndarray] = []
-        for k, env in enumerate(self.envs):
-            live = env.agents
-            step_actions = {name: self.agents[i].to_env(actions[i][k]) for i, name in enumerate(self.names)
-                            if name in live}
-            obs, rew, term, trunc, _ = env.step(step_actions)
-            self._write_obs(k, obs, next_obs)
-            for i, name in enumerate(self.names):
-                if name in rew:
-                    rewards[k, i] = rew[name]
-                    terminated[k, i] = float(bool(term.get(name, False)) and not bool(trunc.get(name, False)))
-            self.episode_return[k] += rewards[k]
-            self.episode_length[k] += 1
-            for i in range(n):
-                self.obs[i][k] = next_obs[i][k]
-            self.active[k] = [1.0 if name in env.agents else 0.0 for name in self.names]
-            if not env.agents:
-                finished.append(self.episode_return[k].copy())
-                self._reset(k)
-        return next_obs, rewards, terminated, active, finished
+        result = self.vector.step(self.env_actions(actions))
+        terminated = result.terminated
+        if not result.final_is_last:
+            terminated = terminated | (result.truncated & result.over[:, None])
+        next_obs = [result.final_obs[n] for n in self.names]
+        finished = [result.returns[k].copy() for k in np.flatnonzero(result.over)]
+        return (next_obs, result.rewards, terminated.astype(np.float32), result.acted.astype(np.float32),
+                finished)
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
+        self.vector.close()

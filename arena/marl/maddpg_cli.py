@@ -11,17 +11,17 @@ from typing import Any
 from arena.config_input import key_values, read_yaml_mapping
 
 EXAMPLES = """examples:
-  arena train maddpg mpe2.simple_spread_v3 --episodes 25000 --out runs/spread
-  arena train maddpg mpe2.simple_spread_v3 --episodes 50000 --out runs/spread --resume
-  arena train maddpg mpe2.simple_tag_v3 --episodes 20000 --out runs/tag --set share_parameters=true
-  arena train maddpg mpe2.simple_spread_v3 --env-arg continuous_actions=true --out runs/spread_c
+  arena train maddpg simple_spread_v3 --env-arg continuous_actions=true --episodes 25000 --out runs/spread
+  arena train maddpg simple_spread_v3 --episodes 50000 --out runs/spread --resume
+  arena train maddpg simple_tag_v3 --episodes 20000 --out runs/tag --set share_parameters=true
+  arena train maddpg mpe2.simple_spread_v3 --num-envs 8 --out runs/spread_mpe2   # mpe2's own env
   arena eval runs/spread --episodes 100 --json
 """
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "maddpg", help="MADDPG on any PettingZoo ParallelEnv (mpe2.*, rock_paper_scissors, ...)",
+        "maddpg", help="MADDPG on any PettingZoo ParallelEnv (simple_spread_v3, mpe2.*, 2-D games, ...)",
         description="Train MADDPG (decentralised actors, centralised critics) on a simultaneous-move "
                     "PettingZoo environment. Config keys (for --set/--config): lr_actor, lr_critic, gamma, tau, "
                     "batch_size, buffer_size, hidden_sizes, update_every, gradient_steps, learning_starts, "
@@ -30,14 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "torch_threads, checkpoint_every, log_every, save_buffer, tensorboard, env_kwargs. "
                     "See docs/maddpg.md.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("env", help="registered game or PettingZoo module path, e.g. mpe2.simple_spread_v3")
+    p.add_argument("env", help="registered game or PettingZoo module path, e.g. simple_spread_v3 (Arena's batched "
+                   "port: all copies in one engine step) or mpe2.simple_spread_v3 (mpe2's own env)")
     p.add_argument("--episodes", type=int, default=25_000, help="total training episodes (default 25000; "
                    "with --resume the run continues up to this total)")
     p.add_argument("--out", required=True, help="run directory for config.json, checkpoint.pt, returns.npy, tb/")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None, help="torch device (default auto)")
-    p.add_argument("--num-envs", type=int, default=None, help="env copies collected together (default 8)")
+    p.add_argument("--num-envs", type=int, default=None,
+                   help="env copies collected together (default 64); one engine step on a batched world "
+                        "(simple_*_v3, the 2-D games). Updates follow env steps of one copy: one round per "
+                        "update_every steps counted over all copies, whatever the number of copies")
     p.add_argument("--config", metavar="FILE.yaml", default=None, help="YAML mapping of config keys")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key (repeatable), e.g. --set lr_actor=0.005")

@@ -7,10 +7,18 @@ Works on any PettingZoo ``ParallelEnv`` from :func:`arena.make` (``rock_paper_sc
 2. pure functions: :func:`compute_gae` and :func:`ppo_losses` (the update equations);
 3. :class:`ActorCritic` -- orthogonally initialised MLP actor and critic (optional LSTM);
 4. the *layout* of a game: who is on which side, which agents share a network;
-5. collectors: ``K`` env copies stepped in lockstep (the 2-D engine's own batch when the env is a
-   2-D game, else a list of env copies);
-6. :class:`PPOBot` -- a frozen policy that plays in matches;
-7. :class:`PPOLearner` -- the :class:`arena.learner.Learner` the leagues drive.
+5. :class:`PPOBot` -- a frozen policy that plays in matches;
+6. :class:`PPOLearner` -- the :class:`arena.learner.Learner` the leagues drive.
+
+``K`` env copies are stepped in lockstep by :func:`arena.env.vector.make_vector_env`: the game's own
+batched engine when it has one (the 2-D games, the particle worlds ``simple_spread_v3``, ...), else a
+list of env copies.
+
+**MAPPO / IPPO.** ``critic="local"`` (IPPO, the default) gives each agent's value function its own
+observation; ``critic="central"`` (MAPPO) gives it the observations of every agent of its team
+(the social tree's team, else the name prefix: all of simple_spread, the predators of simple_tag),
+its own first and then its team-mates' in agent order (the policy still sees only its own). The
+central value is a training-time input only: bots and matches need nothing else.
 
 **Sides and seats.** Agents are grouped into *sides* (the top level of the game's social tree when
 the env has one -- ``red``/``blue`` in the 2-D games -- else the name prefix before ``/`` or a
@@ -52,7 +60,6 @@ import copy
 import dataclasses
 import math
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -62,11 +69,14 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from arena.env.vector import VectorEnv, make_vector_env
+
 # =============================================================================================
 # 1. Configuration
 # =============================================================================================
 
 SHARING_MODES = ("auto", "team", "agent", "all")
+CRITIC_MODES = ("local", "central")
 
 
 @dataclass
@@ -106,6 +116,7 @@ class PPOConfig:
     normalize_obs: bool = True  # running mean/std observation normalisation (book: --normalize-obs)
     obs_clip: float = 10.0  # clip normalised observations to +-obs_clip (VecNormalize default)
     sharing: str = "auto"  # parameter sharing: auto | team | agent | all (see the module docstring)
+    critic: str = "local"  # value input: local (own observation, IPPO) | central (the team's observations, MAPPO)
     groups: dict[str, str] = field(default_factory=dict)  # agent -> network group name (overrides sharing)
     sides: dict[str, str] = field(default_factory=dict)  # agent -> side name (overrides the automatic sides)
     side_choice: str = "alternate"  # learner's side per episode vs opponents: alternate | random
@@ -161,6 +172,10 @@ class PPOConfig:
             raise bad("activation", "'tanh' or 'relu'")
         if self.sharing not in SHARING_MODES:
             raise bad("sharing", "one of " + ", ".join(SHARING_MODES))
+        if self.critic not in CRITIC_MODES:
+            raise bad("critic", "'local' (IPPO) or 'central' (MAPPO)")
+        if self.critic == "central" and self.recurrent:
+            raise ValueError("ppo config: critic='central' needs a feed-forward network (recurrent=false)")
         if self.side_choice not in ("alternate", "random"):
             raise bad("side_choice", "'alternate' or 'random'")
         for name in ("groups", "sides"):
@@ -293,12 +308,14 @@ State = tuple[torch.Tensor, torch.Tensor]  # LSTM (h, c), each [B, lstm_size]
 class ActorCritic(nn.Module):
     """Actor and critic for one network group.
 
-    Feed-forward: separate actor and critic MLPs (``[B, obs_dim] -> [B, A]`` and ``[B]``).
+    Feed-forward: separate actor and critic MLPs (``[B, obs_dim] -> [B, A]`` and
+    ``[B, critic_dim] -> [B]``; ``critic_dim`` is ``obs_dim`` unless the value is central).
     Recurrent: a shared MLP encoder, an ``LSTMCell`` and two linear heads. Policy heads start
     near uniform (gain 0.01), the value head with gain 1.
     """
 
-    def __init__(self, obs_dim: int, action_dim: int, discrete: bool, config: PPOConfig) -> None:
+    def __init__(self, obs_dim: int, action_dim: int, discrete: bool, config: PPOConfig,
+                 critic_dim: int | None = None) -> None:
         super().__init__()
         self.discrete = discrete
         self.recurrent = config.recurrent
@@ -316,7 +333,7 @@ class ActorCritic(nn.Module):
         else:
             self.actor = nn.Sequential(_trunk(obs_dim, hidden, config.activation),
                                        layer_init(nn.Linear(hidden[-1], action_dim), std=0.01))
-            self.critic = nn.Sequential(_trunk(obs_dim, hidden, config.activation),
+            self.critic = nn.Sequential(_trunk(critic_dim or obs_dim, hidden, config.activation),
                                         layer_init(nn.Linear(hidden[-1], 1), std=1.0))
         if not discrete:
             self.log_std = nn.Parameter(torch.full((action_dim,), float(config.init_log_std)))
@@ -328,15 +345,17 @@ class ActorCritic(nn.Module):
         zeros = torch.zeros(batch, self.lstm_size, device=device)
         return zeros, zeros.clone()
 
-    def forward(self, obs: torch.Tensor, state: State | None = None,
-                starts: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State | None]:
+    def forward(self, obs: torch.Tensor, state: State | None = None, starts: torch.Tensor | None = None,
+                critic_obs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State | None]:
         """One step: ``obs [B, obs_dim]`` -> ``(policy output [B, A], value [B], next state)``.
 
         ``starts [B]`` (1 = a new episode begins at this step) zeroes the LSTM state of those rows
-        before the step, so memory never crosses an episode boundary.
+        before the step, so memory never crosses an episode boundary. ``critic_obs
+        [B, critic_dim]`` is the central value's input (feed-forward only).
         """
         if not self.recurrent:
-            return self.actor(obs), self.critic(obs).squeeze(-1), None
+            value_input = obs if critic_obs is None else critic_obs
+            return self.actor(obs), self.critic(value_input).squeeze(-1), None
         assert state is not None
         h, c = state
         if starts is not None:
@@ -538,6 +557,25 @@ def _groups(layout: Sequence[AgentInfo]) -> dict[str, list[AgentInfo]]:
     return out
 
 
+def critic_members(layout: Sequence[AgentInfo]) -> list[list[int]]:
+    """For each agent, the agents whose observations its central value reads: itself first, then
+    its team-mates in agent order."""
+    return [[i] + [j for j, other in enumerate(layout) if other.team == info.team and j != i]
+            for i, info in enumerate(layout)]
+
+
+def critic_dims(layout: Sequence[AgentInfo], config: PPOConfig) -> dict[str, int]:
+    """Each network group's value input size: its observation (local) or its team's (central)."""
+    out: dict[str, int] = {}
+    members = critic_members(layout)
+    for i, info in enumerate(layout):
+        dim = info.obs_dim if config.critic == "local" else sum(layout[j].obs_dim for j in members[i])
+        if out.setdefault(info.group, dim) != dim:
+            raise ValueError(f"critic='central': agents of network group '{info.group}' see teams of different "
+                             "sizes; use sharing='agent' or critic='local'")
+    return out
+
+
 def split_observation(value: Any, info: AgentInfo) -> tuple[np.ndarray, np.ndarray | None]:
     """An env observation -> ``(flat obs [obs_dim] float32, action mask [A] or None)``."""
     mask = None
@@ -551,169 +589,7 @@ def split_observation(value: Any, info: AgentInfo) -> tuple[np.ndarray, np.ndarr
 
 
 # =============================================================================================
-# 5. Collectors: K env copies in lockstep
-# =============================================================================================
-
-
-class Collector(ABC):
-    """``K`` copies of a game. After :meth:`reset`/:meth:`step`:
-
-    * ``obs[agent]`` ``[K, obs_dim]`` float32, ``masks[agent]`` ``[K, A]`` bool or None;
-    * ``alive`` ``[K, N]`` bool -- the agent acts at the next step;
-    * :meth:`raw` -- one copy's observation in the env's own format (for generic opponent bots).
-    """
-
-    layout: list[AgentInfo]
-    num_envs: int
-    obs: dict[str, np.ndarray]
-    masks: dict[str, np.ndarray | None]
-    alive: np.ndarray
-
-    @abstractmethod
-    def reset(self, seed: int) -> None:
-        """Start every copy's first episode (copy ``k`` seeded from ``seed``)."""
-
-    @abstractmethod
-    def raw(self, k: int, agent: str) -> Any:
-        """Copy ``k``'s current observation of ``agent`` as the env gave it."""
-
-    @abstractmethod
-    def step(self, actions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``actions[agent]``: ``[K]`` ints or ``[K, d]`` floats. Returns ``rewards [K, N]``,
-        ``dones [K, N]`` (the agent's game ended at this step) and ``over [K]`` (the copy's episode
-        ended; it has been reset and ``obs`` already holds the new episode's first observation)."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the copies."""
-
-
-class EnvListCollector(Collector):
-    """A list of PettingZoo ParallelEnv copies (any env; one Python step per copy)."""
-
-    def __init__(self, make_env: Callable[[], Any], num_envs: int, layout: list[AgentInfo], first: Any) -> None:
-        self.layout = layout
-        self.num_envs = num_envs
-        self.envs = [first] + [make_env() for _ in range(num_envs - 1)]
-        self.names = [info.name for info in layout]
-        self.obs = {info.name: np.zeros((num_envs, info.obs_dim), np.float32) for info in layout}
-        self.masks = {info.name: (np.ones((num_envs, info.action_dim), bool) if info.dict_obs else None)
-                      for info in layout}
-        self.alive = np.zeros((num_envs, len(layout)), bool)
-        self._raw: list[dict[str, Any]] = [{} for _ in range(num_envs)]
-        self._seed = 0
-
-    def _write(self, k: int, observations: Mapping[str, Any]) -> None:
-        self._raw[k] = dict(observations)
-        for i, info in enumerate(self.layout):
-            present = info.name in observations and info.name in self.envs[k].agents
-            self.alive[k, i] = present
-            if present:
-                obs, mask = split_observation(observations[info.name], info)
-                self.obs[info.name][k] = obs
-                if mask is not None:
-                    self.masks[info.name][k] = mask.astype(bool)
-            else:
-                self.obs[info.name][k] = 0.0
-
-    def _reset_copy(self, k: int) -> None:
-        observations, _ = self.envs[k].reset(seed=self._seed)
-        self._seed += 1
-        self._write(k, observations)
-
-    def reset(self, seed: int) -> None:
-        self._seed = seed
-        for k in range(self.num_envs):
-            self._reset_copy(k)
-
-    def raw(self, k: int, agent: str) -> Any:
-        return self._raw[k][agent]
-
-    def step(self, actions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        n = len(self.layout)
-        rewards = np.zeros((self.num_envs, n), np.float32)
-        dones = np.zeros((self.num_envs, n), bool)
-        over = np.zeros(self.num_envs, bool)
-        for k, env in enumerate(self.envs):
-            step_actions = {}
-            for info in self.layout:
-                if info.name in env.agents:
-                    value = actions[info.name][k]
-                    step_actions[info.name] = int(value) if info.discrete else np.asarray(value, np.float32)
-            observations, rew, term, trunc, _ = env.step(step_actions)
-            for i, name in enumerate(self.names):
-                if name in rew:
-                    rewards[k, i] = float(np.sum(rew[name]))
-                    dones[k, i] = bool(term.get(name, False)) or bool(trunc.get(name, False))
-            if not env.agents:
-                over[k] = True
-                self._reset_copy(k)
-            else:
-                self._write(k, observations)
-        return rewards, dones, over
-
-    def close(self) -> None:
-        for env in self.envs:
-            env.close()
-
-
-class BatchedEngineCollector(Collector):
-    """The 2-D engine's own batch (:class:`games.arena2d.engine.Arena2DGame` with autoreset):
-    one array step for all ``K`` copies. Time-limit truncation ends the return like termination
-    (the autoreset engine returns the next episode's observation, so there is nothing to bootstrap
-    from)."""
-
-    def __init__(self, env: Any, num_envs: int, layout: list[AgentInfo]) -> None:
-        from games.arena2d.builder import make_batched
-
-        self.layout = layout
-        self.num_envs = num_envs
-        self.engine = make_batched(env.game.game, num_envs, autoreset=True)
-        self.masks = {info.name: None for info in layout}
-        self.alive = np.ones((num_envs, len(layout)), bool)
-        self.obs = {}
-
-    def _write(self, observations: Mapping[str, np.ndarray]) -> None:
-        self.obs = {info.name: np.asarray(observations[info.name], np.float32).reshape(self.num_envs, -1)
-                    for info in self.layout}
-
-    def reset(self, seed: int) -> None:
-        self._write(self.engine.reset(seed=seed))
-        self.alive[:] = True
-
-    def raw(self, k: int, agent: str) -> Any:
-        return self.obs[agent][k]
-
-    def step(self, actions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        batched = {info.name: (np.asarray(actions[info.name], np.int64) if info.discrete
-                               else np.asarray(actions[info.name], np.float32)) for info in self.layout}
-        observations, rew, term, trunc, _ = self.engine.step(batched)
-        rewards = np.stack([np.asarray(rew[info.name], np.float32) for info in self.layout], axis=1)
-        ended = np.stack([np.asarray(term[info.name], bool) | np.asarray(trunc[info.name], bool)
-                          for info in self.layout], axis=1)
-        dones = ended & self.alive
-        over = ended.all(axis=1)  # the root died: every leaf is dead or truncated, the copy was reset
-        self.alive = ~ended
-        self.alive[over] = True
-        self._write(observations)
-        return rewards, dones, over
-
-    def close(self) -> None:
-        self.engine.close()
-
-
-def make_collector(make_env: Callable[[], Any], num_envs: int, layout: list[AgentInfo]) -> Collector:
-    """The fastest collector for the env ``make_env`` builds."""
-    env = make_env()
-    # only the bare 2-D env: a wrapper (e.g. a social-tree reward scheme) must see every step itself
-    if type(env).__name__ == "Arena2DEnv" and type(env).__module__ == "games.arena2d.env":
-        env.close()
-        return BatchedEngineCollector(env, num_envs, layout)
-    return EnvListCollector(make_env, num_envs, layout, env)
-
-
-# =============================================================================================
-# 6. The frozen bot
+# 5. The frozen bot
 # =============================================================================================
 
 
@@ -820,14 +696,15 @@ class PPOBot:
 
 
 # =============================================================================================
-# 7. The learner
+# 6. The learner
 # =============================================================================================
 
 
 class _Rollout:
     """Storage of one rollout for one network group: ``R = K * agents_in_group`` rows."""
 
-    def __init__(self, steps: int, rows: int, info: AgentInfo, model: ActorCritic, device: torch.device) -> None:
+    def __init__(self, steps: int, rows: int, info: AgentInfo, model: ActorCritic, device: torch.device, *,
+                 central: bool = False) -> None:
         def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
             return torch.zeros(*shape, dtype=dtype, device=device)
 
@@ -838,6 +715,8 @@ class _Rollout:
         self.dones, self.weights, self.starts = z(steps, rows), z(steps, rows), z(steps, rows)
         self.h = z(steps, rows, model.lstm_size) if model.recurrent else None
         self.c = z(steps, rows, model.lstm_size) if model.recurrent else None
+        # the central value's inputs (MAPPO), [T, R, critic_dim]
+        self.critic_obs = z(steps, rows, model.critic[0][0].in_features) if central else None
 
 
 class PPOLearner:
@@ -866,10 +745,12 @@ class PPOLearner:
     # -- building ---------------------------------------------------------------------------
     def _build(self, layout: list[AgentInfo]) -> None:
         self.layout = layout
+        value_dims = critic_dims(layout, self.config)
         for group, members in _groups(layout).items():
             info = members[0]
             torch.manual_seed(self.config.seed + len(self.models))  # reproducible orthogonal init
-            model = ActorCritic(info.obs_dim, info.action_dim, info.discrete, self.config).to(self.device)
+            model = ActorCritic(info.obs_dim, info.action_dim, info.discrete, self.config,
+                                critic_dim=value_dims[group]).to(self.device)
             self.models[group] = model
             self.optimizers[group] = torch.optim.Adam(model.parameters(), lr=self.config.lr, eps=self.config.adam_eps)
             self.normalizers[group] = RunningMeanStd(info.obs_dim) if self.config.normalize_obs else None
@@ -881,7 +762,7 @@ class PPOLearner:
             return
         mine = [(i.name, i.group, i.obs_dim, i.discrete, i.action_dim) for i in self.layout]
         theirs = [(i.name, i.group, i.obs_dim, i.discrete, i.action_dim) for i in layout]
-        if mine != theirs:
+        if mine != theirs or critic_dims(layout, self.config) != critic_dims(self.layout, self.config):
             raise ValueError(f"this PPO learner was trained on agents {', '.join(m[0] for m in mine)}; this game has "
                              f"{', '.join(t[0] for t in theirs)} (or other spaces): train a fresh learner for it")
         self.layout = layout  # sides may differ (e.g. config.sides changed); networks are the same
@@ -910,7 +791,7 @@ class PPOLearner:
         side_names = list(dict.fromkeys(info.side for info in layout))
         side_of = np.array([side_names.index(info.side) for info in layout])
         num_envs = cfg.num_envs
-        collector = make_collector(make_env, num_envs, layout)
+        collector = make_vector_env(make_env, num_envs)
         collector.reset(int(self.rng.integers(2**31)))
         opponents = list(opponents)
         for bot in opponents:
@@ -943,22 +824,21 @@ class PPOLearner:
 
         while collected < steps:
             horizon = int(min(cfg.num_steps, math.ceil((steps - collected) / num_envs)))
-            rollouts = {g: _Rollout(horizon, num_envs * len(m), m[0], self.models[g], self.device)
+            rollouts = {g: _Rollout(horizon, num_envs * len(m), m[0], self.models[g], self.device,
+                                    central=cfg.critic == "central")
                         for g, m in groups.items()}
             for t in range(horizon):
                 # learner's actions for every seat of its groups (opponents' seats are overwritten below)
                 actions: dict[str, np.ndarray] = {}
                 alive_before = collector.alive.copy()
+                normalized = self._normalized(collector, groups, controlled & alive_before)
                 for g, members in groups.items():
                     idx = [agent_index[m.name] for m in members]
                     model, buf = self.models[g], rollouts[g]
-                    obs = np.stack([collector.obs[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
+                    obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
                     weight = (controlled[:, idx] & alive_before[:, idx]).reshape(-1)
-                    rms = self.normalizers[g]
-                    if rms is not None:
-                        rms.update(obs[weight])
-                        obs = rms.normalize(obs, cfg.obs_clip)
                     obs_t = torch.from_numpy(obs).to(self.device)
+                    critic_t = self._critic_input(members, normalized)
                     start_t = torch.from_numpy(starts[:, idx].reshape(-1).astype(np.float32)).to(self.device)
                     mask_t = None
                     if members[0].discrete:
@@ -973,10 +853,12 @@ class PPOLearner:
                         state = (state[0] * keep, state[1] * keep)
                         buf.h[t], buf.c[t] = state
                     with torch.no_grad():
-                        out, value, learner_state[g] = model(obs_t, state)
+                        out, value, learner_state[g] = model(obs_t, state, critic_obs=critic_t)
                         action = sample_actions(model, out, mask_t, self.generator)
                         logp, _ = log_prob_entropy(model, out, action, mask_t)
                     buf.obs[t], buf.actions[t], buf.logp[t], buf.values[t] = obs_t, action.float(), logp, value
+                    if critic_t is not None:
+                        buf.critic_obs[t] = critic_t
                     buf.weights[t] = torch.from_numpy(weight.astype(np.float32)).to(self.device)
                     buf.starts[t] = start_t
                     if mask_t is not None:
@@ -993,7 +875,8 @@ class PPOLearner:
                     self._opponent_actions(collector, opponents, opponent_of, controlled, starts, opponent_state,
                                            actions)
 
-                rewards, dones, over = collector.step(actions)
+                result = collector.step(actions)
+                rewards, dones, over = result.rewards, result.dones, result.over
                 episode_return += rewards
                 collected += num_envs
                 ended = dones | over[:, None] | ~alive_before  # no bootstrap across the end of an agent's game
@@ -1020,6 +903,37 @@ class PPOLearner:
                        steps_per_second=collected / max(elapsed, 1e-9))
         return metrics
 
+    def _normalized(self, vector: VectorEnv, groups: dict[str, list[AgentInfo]],
+                    played: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every agent's observation ``[K, obs_dim]`` normalised by its group's running statistics;
+        with ``played`` (``[K, N]`` bool), those first fold in the rows the learner plays."""
+        assert self.layout is not None
+        index = {info.name: i for i, info in enumerate(self.layout)}
+        out: dict[str, np.ndarray] = {}
+        for g, members in groups.items():
+            rms = self.normalizers[g]
+            if rms is None:
+                out.update({m.name: vector.obs[m.name] for m in members})
+                continue
+            if played is not None:
+                rows = np.concatenate([vector.obs[m.name][played[:, index[m.name]]] for m in members])
+                rms.update(rows)
+            out.update({m.name: rms.normalize(vector.obs[m.name], self.config.obs_clip) for m in members})
+        return out
+
+    def _critic_input(self, members: Sequence[AgentInfo], normalized: Mapping[str, np.ndarray]) -> torch.Tensor | None:
+        """The central value's input for a group's rows (``[K * members, critic_dim]``, rows ordered
+        like the group's observations), or None when the value is local."""
+        if self.config.critic != "central":
+            return None
+        assert self.layout is not None
+        index = {info.name: i for i, info in enumerate(self.layout)}
+        reads = critic_members(self.layout)
+        per_member = [np.concatenate([normalized[self.layout[j].name] for j in reads[index[m.name]]], axis=1)
+                      for m in members]
+        stacked = np.stack(per_member, axis=1)  # [K, members, critic_dim]
+        return torch.from_numpy(stacked.reshape(-1, stacked.shape[-1])).to(self.device)
+
     @staticmethod
     def _controlled(learner_side: np.ndarray, side_of: np.ndarray, has_opponents: bool) -> np.ndarray:
         """``[K, N]`` bool: the learner plays agent ``i`` in copy ``k``."""
@@ -1027,7 +941,7 @@ class PPOLearner:
             return np.ones((len(learner_side), len(side_of)), bool)
         return side_of[None, :] == learner_side[:, None]
 
-    def _opponent_actions(self, collector: Collector, opponents: Sequence[Any], opponent_of: np.ndarray,
+    def _opponent_actions(self, collector: VectorEnv, opponents: Sequence[Any], opponent_of: np.ndarray,
                           controlled: np.ndarray, starts: np.ndarray, opponent_state: dict[tuple[int, str], Any],
                           actions: dict[str, np.ndarray]) -> None:
         """Overwrite ``actions`` of the seats the opponents play. PPO bots act batched over copies
@@ -1065,7 +979,7 @@ class PPOLearner:
                     value = raw["observation"] if isinstance(raw, Mapping) else raw
                     actions[info.name][k] = bot.act(value, legal)
 
-    def _update(self, collector: Collector, groups: dict[str, list[AgentInfo]], agent_index: dict[str, int],
+    def _update(self, collector: VectorEnv, groups: dict[str, list[AgentInfo]], agent_index: dict[str, int],
                 rollouts: dict[str, _Rollout], learner_state: dict[str, State | None],
                 starts: np.ndarray) -> dict[str, float]:
         """GAE, then ``update_epochs`` passes of minibatch PPO-Clip for every network group."""
@@ -1082,13 +996,12 @@ class PPOLearner:
             if buf.weights.sum() == 0:
                 continue  # the learner played no seat of this group in this rollout
             idx = [agent_index[m.name] for m in members]
-            obs = np.stack([collector.obs[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
-            rms = self.normalizers[g]
-            if rms is not None:
-                obs = rms.normalize(obs, cfg.obs_clip)
+            normalized = self._normalized(collector, groups)
+            obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
             with torch.no_grad():
                 start_t = torch.from_numpy(starts[:, idx].reshape(-1).astype(np.float32)).to(self.device)
-                _, last_values, _ = model(torch.from_numpy(obs).to(self.device), learner_state[g], start_t)
+                _, last_values, _ = model(torch.from_numpy(obs).to(self.device), learner_state[g], start_t,
+                                          critic_obs=self._critic_input(members, normalized))
                 advantages, returns = compute_gae(buf.rewards, buf.values, buf.dones, last_values,
                                                   cfg.gamma, cfg.gae_lambda)
             batch = self._sequences(buf, advantages, returns, model.recurrent)
@@ -1132,7 +1045,8 @@ class PPOLearner:
         """
         fields: dict[str, torch.Tensor | None] = {
             "obs": buf.obs, "actions": buf.actions, "masks": buf.masks, "logp": buf.logp, "values": buf.values,
-            "advantages": advantages, "returns": returns, "weights": buf.weights, "starts": buf.starts}
+            "advantages": advantages, "returns": returns, "weights": buf.weights, "starts": buf.starts,
+            "critic_obs": buf.critic_obs}
         steps, rows = buf.weights.shape
         if not recurrent:
             keep = buf.weights.reshape(-1) > 0
@@ -1161,7 +1075,8 @@ class PPOLearner:
         obs, actions, masks = mb["obs"], mb["actions"], mb["masks"]
         assert obs is not None and actions is not None
         if not model.recurrent:
-            out, values, _ = model(obs[0])
+            critic_obs = mb.get("critic_obs")
+            out, values, _ = model(obs[0], critic_obs=None if critic_obs is None else critic_obs[0])
             logp, entropy = log_prob_entropy(model, out, actions[0], None if masks is None else masks[0])
             return logp.unsqueeze(0), entropy.unsqueeze(0), values.unsqueeze(0)
         state: State = (mb["h0"], mb["c0"])  # type: ignore[assignment]

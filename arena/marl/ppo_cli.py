@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   arena train ppo Soccer-2T2P --steps 4000000 --out runs/soccer --resume
   arena train ppo mpe2.simple_spread_v3 --env-arg continuous_actions=false --steps 500000 --out runs/spread
   arena train ppo Sumo-2T1P --steps 1000000 --out runs/sumo --set recurrent=true --set lr=3e-4
+  arena train ppo simple_spread_v3 --critic central --steps 2000000 --out runs/spread_mappo   # MAPPO
 """
 
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Config keys (for --set/--config): lr, adam_eps, total_steps, gamma, gae_lambda, clip_eps, "
                     "clip_value_loss, value_coef, entropy_coef, max_grad_norm, normalize_advantages, num_envs, "
                     "num_steps, num_minibatches, update_epochs, hidden_sizes, activation, recurrent, lstm_size, "
-                    "sequence_length, init_log_std, normalize_obs, obs_clip, sharing, groups, sides, side_choice, "
+                    "sequence_length, init_log_std, normalize_obs, obs_clip, sharing, critic, groups, sides, side_choice, "
                     "device, seed. Defaults are the Arena book's discrete-action PPO settings; see docs/ppo.md.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", help="registered game or PettingZoo module path, e.g. Soccer-2T2P")
@@ -46,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="override one config key (repeatable), e.g. --set lr=3e-4")
     p.add_argument("--env-arg", dest="env_args", action="append", default=[], metavar="KEY=VALUE",
                    help="keyword argument for the environment (repeatable)")
+    p.add_argument("--critic", choices=["local", "central"], default=None,
+                   help="value input: local = the agent's own observation (IPPO, default), central = every "
+                        "observation of its team (MAPPO); same as --set critic=...")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -79,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = out / "checkpoint.pt"
     env_args = key_values(args.env_args, "--env-arg")
     if args.resume:
-        if args.overrides or args.config or env_args:
-            raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg")
+        if args.overrides or args.config or env_args or args.critic:
+            raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg/--critic")
         if not checkpoint.is_file():
             raise ValueError(f"nothing to resume: {checkpoint} does not exist; start the run without --resume")
         try:
@@ -106,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         if args.config:
             values.update(read_yaml_mapping(args.config, "lr: 0.0003"))
         values.update(key_values(args.overrides, "--set"))
+        if args.critic:
+            values["critic"] = args.critic
         config = PPOConfig.from_dict(values)
         _check_game(args.game, env_args)  # a turn-based game or a bad env argument fails before any training
         learner = PPOLearner(config)

@@ -1,0 +1,84 @@
+"""MAPPO / IPPO: the PPO learner with a value over the side's observations (``critic='central'``)
+or the agent's own (``'local'``), on Arena's batched particle worlds, alone and against opponents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import arena
+from arena.cli import main as arena_main
+from arena.marl.ppo import PPOConfig, PPOLearner, build_layout, critic_dims, critic_members, make_ppo_learner
+
+torch.set_num_threads(1)
+TINY = dict(num_envs=4, num_steps=10, num_minibatches=2, update_epochs=1, hidden_sizes=(16,))
+
+
+def test_central_value_reads_the_sides_observations_own_first():
+    spread = arena.make("simple_spread_v3")
+    layout = build_layout(spread, PPOConfig(critic="central"))
+    assert critic_members(layout) == [[0, 1, 2], [1, 0, 2], [2, 0, 1]]
+    assert critic_dims(layout, PPOConfig(critic="central")) == {"agent": 54}
+    assert critic_dims(layout, PPOConfig()) == {"agent": 18}
+    tag = arena.make("simple_tag_v3")
+    config = PPOConfig(critic="central")
+    dims = critic_dims(build_layout(tag, config), config)
+    assert dims == {"adversary": 3 * 16, "agent": 14}  # predators see the predators, the prey itself
+
+
+def test_mappo_trains_on_the_batched_world_and_round_trips():
+    make_env = lambda: arena.make("simple_spread_v3", max_cycles=5)  # noqa: E731
+    learner = PPOLearner(PPOConfig(critic="central", **TINY))
+    metrics = learner.learn(make_env, [], 200)
+    assert metrics["steps"] == 200 and metrics["episodes"] == 40
+    assert np.isfinite(metrics["value_loss"]) and np.isfinite(metrics["policy_loss"])
+    model = learner.models["agent"]
+    assert model.critic[0][0].in_features == 54 and model.actor[0][0].in_features == 18
+    twin = PPOLearner()
+    twin.load_state_dict(learner.state_dict())
+    assert twin.config.critic == "central"
+    for key, value in learner.models["agent"].state_dict().items():
+        assert torch.equal(value, twin.models["agent"].state_dict()[key])
+    bot = twin.bot(make_env(), seed=0)
+    assert 0 <= bot.act(np.zeros(18, np.float32)) < 5  # bots need only the policy: one agent's observation
+
+
+def test_central_and_local_values_differ_only_in_what_the_value_reads():
+    env = arena.make("simple_spread_v3")
+    learners = {critic: PPOLearner(PPOConfig(critic=critic, seed=3, **TINY)) for critic in ("local", "central")}
+    for learner in learners.values():
+        learner.bot(env)  # builds the networks
+    local, central = learners["local"].models["agent"], learners["central"].models["agent"]
+    assert local.critic[0][0].in_features == 18 and central.critic[0][0].in_features == 54
+    for mine, theirs in zip(local.actor.parameters(), central.actor.parameters()):
+        assert torch.equal(mine, theirs)  # the same seed gives the same policy either way
+
+
+def test_mappo_as_a_league_learner_plays_one_side_against_a_frozen_opponent():
+    make_env = lambda: arena.make("simple_tag_v3", max_cycles=5)  # noqa: E731
+    learner = make_ppo_learner({"critic": "central", **TINY})
+    opponent = make_ppo_learner(dict(TINY)).bot(make_env(), seed=1)
+    metrics = learner.learn(make_env, [opponent], 200)
+    assert metrics["steps"] == 200 and np.isfinite(metrics["value_loss"])
+    assert set(learner.models) == {"adversary", "agent"}
+
+
+def test_bad_critic_settings_are_one_line_errors():
+    with pytest.raises(ValueError, match="critic must be 'local'"):
+        PPOConfig(critic="global")
+    with pytest.raises(ValueError, match="needs a feed-forward network"):
+        PPOConfig(critic="central", recurrent=True)
+
+
+def test_command_line_critic_option(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "ppo", "simple_spread_v3", "--critic", "central", "--steps", "80", "--out", str(out),
+            "--env-arg", "max_cycles=5", "--set", "num_envs=4", "--set", "num_steps=10", "--set", "hidden_sizes=[8]",
+            "--no-progress"]
+    assert arena_main(args) == 0
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["config"]["critic"] == "central" and state["env_steps"] == 80
+    assert arena_main(["train", "ppo", "simple_spread_v3", "--critic", "local", "--steps", "160", "--out", str(out),
+                       "--resume"]) == 2
+    assert "drop --set/--config/--env-arg/--critic" in capsys.readouterr().err
