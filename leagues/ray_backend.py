@@ -40,7 +40,7 @@ from leagues.executor import GameResult, MatchTask, _Worker, set_process_threads
 from leagues.player import LearnerCache, PlayerSpec, build_bot, load_learner, save_checkpoint
 from leagues.runner import LeagueError, LearnJob
 
-INSTALL_HINT = "pip install 'arena-league[distributed]'"
+INSTALL_HINT = "pip install 'arena-league[distributed]' (in a checkout: pip install -e '.[distributed]')"
 RESTARTS = 3  # restarts of a dead actor, and retries of each call it had not finished
 IN_FLIGHT = 2  # game tasks queued per worker actor (the next one ships while one plays)
 
@@ -198,14 +198,16 @@ class RayBackend:
     ``threads`` (``--threads``) is the thread budget of the actors, by default the cluster's CPUs;
     it is divided among the actors (game workers and learners), and by default so are the CPUs
     each actor reserves. ``learner_gpus`` reserves a fraction of a GPU per learner (the learner's
-    own config chooses its device, e.g. ``device: cuda`` for AlphaZero).
+    own config chooses its device, e.g. ``device: cuda`` for AlphaZero). ``concurrent_learners``
+    caps the learning steps in flight (benchmarks compare 1 with more).
     """
 
     name = "ray"
 
     def __init__(self, *, address: str | None = None, workers: int = 2, agents: int = 1, threads: int | None = None,
                  worker_cpus: float | None = None, learner_cpus: float | None = None, learner_gpus: float = 0.0,
-                 game: str = "", game_kwargs: dict[str, Any] | None = None, cache_size: int = 8) -> None:
+                 game: str = "", game_kwargs: dict[str, Any] | None = None, cache_size: int = 8,
+                 concurrent_learners: int | None = None) -> None:
         for flag, value in (("--worker-cpus", worker_cpus), ("--learner-cpus", learner_cpus)):
             if value is not None and not value > 0:
                 raise LeagueError(f"{flag} must be > 0, got {value}")
@@ -223,6 +225,7 @@ class RayBackend:
         self.learners: dict[str, Any] = {}  # agent -> its learner actor
         self.state: dict[str, str] = {}  # agent -> the checkpoint its actor's memory equals
         self.executors: list[RayExecutor] = []
+        self.concurrent = concurrent_learners  # None: every agent whose opponents are ready
         self._connect(address)
         try:
             total = float(self.ray.cluster_resources().get("CPU", 0.0))
@@ -299,7 +302,10 @@ class RayBackend:
         committed: set[str] = set()
         for job in jobs:
             for other in jobs:
-                if other.agent not in started and waits_for(other) <= committed:
+                if other.agent in started or not waits_for(other) <= committed:
+                    continue
+                full = self.concurrent is not None and len(started) - len(committed) >= self.concurrent
+                if other is job or not full:  # the job awaited next always starts
                     started[other.agent] = self._start(other, spec_of)
             metrics = _get(self.ray, started[job.agent], f"the learner of {job.agent}")
             self.state[job.agent] = os.path.abspath(job.out)

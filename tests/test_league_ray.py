@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -176,14 +177,69 @@ def test_a_killed_worker_actor_is_restarted_and_its_task_retried(cluster):
     assert strip == [[(r.key, r.seats, r.scores, r.seed) for r in rs] for rs in expected]
 
 
+def _same(a, b) -> bool:
+    """Nested checkpoint states equal, tensors included."""
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and bool(torch.equal(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return isinstance(b, list | tuple) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.slow
+def test_a_killed_learner_actor_is_restarted_and_its_step_redone(cluster, tmp_path):
+    import arena
+    from leagues.learners import make_learner
+    from leagues.player import load_learner, read_checkpoint, save_checkpoint
+    from leagues.ray_backend import RayBackend
+    from leagues.runner import LearnJob
+
+    config = {"num_envs": 4, "num_steps": 64, "num_minibatches": 4, "lr": 0.003, "device": "cpu", "seed": 5}
+    save_checkpoint(tmp_path / "initial.pt", "ppo", config, make_learner("ppo", dict(config)))
+    backend = RayBackend(address=cluster, workers=1, agents=1, game="rock_paper_scissors",
+                         game_kwargs={"num_rounds": 10})
+
+    def spec_of(player: int) -> PlayerSpec:
+        raise AssertionError("no opponents planned")
+
+    steps = 2048
+    try:
+        first = LearnJob("p", "ppo", config, str(tmp_path / "initial.pt"), 1, (), 0, 256, str(tmp_path / "live-1.pt"))
+        assert [job for job, _ in backend.learn([first], spec_of)] == [first]
+        before = backend.learner_pids()["p"]
+        job = LearnJob("p", "ppo", config, first.out, 1, (), 0, steps, str(tmp_path / "live-2.pt"))
+        killer = threading.Timer(1.0, os.kill, (before, signal.SIGKILL))  # the step takes seconds
+        start = time.perf_counter()
+        killer.start()
+        done = list(backend.learn([job], spec_of))
+        seconds = time.perf_counter() - start
+        killer.join()
+        after = backend.learner_pids()["p"]
+    finally:
+        backend.close()
+    assert seconds > 1.0, "the learning step had finished before the actor was killed"
+    assert len(done) == 1 and after != before
+    # The retried step started again from the committed checkpoint: the same step in this process
+    # from that checkpoint gives the same parameters.
+    here = load_learner(first.out)
+    here.learn(lambda: arena.make("rock_paper_scissors", num_rounds=10), [], steps)
+    assert _same(read_checkpoint(job.out)["state"], here.state_dict())
+
+
 RECIPE = {
     "name": "killme_ray", "game": "rock_paper_scissors", "game_kwargs": {"num_rounds": 5}, "seed": 3,
-    "iterations": 24, "workers": 1, "tensorboard": False,
+    "iterations": 16, "workers": 1, "tensorboard": False,
     "members": [{"name": "random", "bot": "random"}],
     "evaluation": {"heldout": [{"name": "held", "bot": "random"}], "every": 2, "games": 2},
     "matches": {"opponents_per_iteration": 2, "games_per_opponent": 3, "min_games": 1},
     "agents": [{"name": "a", "learner": "softmax", "role": "main", "steps_per_iteration": 40,
                 "snapshot": {"max_steps": 80, "min_steps": 40, "win_rate": 0.6}},
+               {"name": "mx", "learner": "softmax", "role": "main_exploiter", "steps_per_iteration": 40,
+                "snapshot": {"max_steps": 80, "min_steps": 40}},
                {"name": "b", "learner": "softmax", "role": "league_exploiter", "steps_per_iteration": 40,
                 "copies": 2, "snapshot": {"max_steps": 120, "min_steps": 40}}],
     "pbt": {"enabled": True, "ready_steps": 80},
@@ -208,7 +264,7 @@ def test_kill_nine_of_the_coordinator_then_resume_on_ray(cluster, tmp_path):
     out = tmp_path / "league"
     m, ev = RECIPE["matches"], RECIPE["evaluation"]
     evals = sum(1 for it in range(1, RECIPE["iterations"] + 1) if it % ev["every"] == 0)
-    total = 3 * (RECIPE["iterations"] * m["opponents_per_iteration"] * m["games_per_opponent"] + evals * ev["games"])
+    total = 4 * (RECIPE["iterations"] * m["opponents_per_iteration"] * m["games_per_opponent"] + evals * ev["games"])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
     def start(resume: bool) -> subprocess.Popen:
@@ -241,5 +297,11 @@ def test_kill_nine_of_the_coordinator_then_resume_on_ray(cluster, tmp_path):
         replay = replay_elo({p.id: p.elo_initial for p in players}, [(g.seats, g.outcome) for g in games])
         for p in players:
             assert replay.ratings.get(p.id, p.elo_initial) == pytest.approx(p.elo, abs=1e-9), p.name
+        exploits = store.events("exploit")
     finally:
         store.close()
+    assert exploits, "PBT never copied a learner: the recipe does not exercise the learner actors' clone"
+    # The same league without interruptions, locally: the same games (the main exploiter waited for the
+    # main agent's step each iteration, as it does locally).
+    assert main(["league", "run", str(recipe), "--out", str(tmp_path / "local"), "--workers", "0", "--no-live"]) == 0
+    assert _games(out) == _games(tmp_path / "local")

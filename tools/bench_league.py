@@ -7,6 +7,7 @@ league's main agent against pure self-play with equal compute.
     python tools/bench_league.py selfplay             # Sumo-2T1P: league main agents vs self-play (4 seeds)
     python tools/bench_league.py selfplay --steps 16384 --seeds 0 --games 100 --json
     python tools/bench_league.py nash --json
+    python tools/bench_league.py scale                # local processes vs Ray actors; 1 vs 2 concurrent learners
 
 ``nash`` runs the ``rps_pfsp`` league once per seed, takes the payoff matrix over its players from the store
 (empirical win rates), computes the max-entropy Nash mixture, and reports the total-variation
@@ -16,6 +17,17 @@ mixture over the league's players, and the last learner alone.
 
 ``overhead`` runs a recipe and reports league overhead (matchmaking + payoff store + ratings) as
 a share of wall time, next to learning and game time measured in the same run.
+
+``scale`` (needs ``pip install 'arena-league[distributed]'``; a private Ray instance on this machine,
+or ``--address``) measures, in one run:
+
+* **games/s**, the same match tasks (connect four, ``mcts:25`` against ``mcts:25``) played by 2 local
+  worker processes and by 2 Ray worker actors, warmed up first, then alternating ``--rounds`` times;
+  the stored results of both are checked equal;
+* **learner steps/s**, a PPO learner (rock-paper-scissors) learning in this process and in a Ray
+  learner actor, alternating;
+* **league iteration time** of ``rps_ppo`` (two PPO agents, ``--steps`` steps each per iteration) on
+  Ray with 1 and with 2 learning steps in flight.
 
 ``selfplay`` trains four PPO agents per seed on a two-seat game (``Sumo-2T1P`` by default), each
 with the same budget of learner environment steps (``--steps``, summed over all learners of an
@@ -150,6 +162,146 @@ def bench_overhead(args: argparse.Namespace) -> dict:
         label = "league overhead (mm+store+ratings)" if key == "overhead" else key
         print(f"{label:<34}{t[key]:>10.2f}{t[key] / t['wall']:>16.2%}")
     print(f"{'wall':<34}{t['wall']:>10.2f}{1:>16.1%}")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- scale
+def _median_rate(units: float, seconds: list[float]) -> float:
+    return units / float(np.median(seconds))
+
+
+def bench_scale(args: argparse.Namespace) -> dict:
+    """Ray against local processes at 2 workers; 1 against 2 concurrent learners (see the module doc)."""
+    import os
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    import torch
+
+    torch.set_num_threads(1)
+    from leagues.executor import ProcessExecutor
+    from leagues.ray_backend import RayBackend, RayExecutor, import_ray
+    from leagues.runner import LearnJob
+
+    ray = import_ray()
+    import logging
+
+    if args.address:
+        ray.init(address=args.address, log_to_driver=False, logging_level=logging.ERROR)
+    else:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    result: dict[str, Any] = {"rounds": args.rounds}
+    try:
+        # --- games/s: 2 local worker processes against 2 Ray worker actors, same tasks
+        players = (PlayerSpec(1, "a", spec="mcts:25"), PlayerSpec(2, "b", spec="mcts:25"))
+        tasks = [MatchTask(f"s{k}", "connect_four", {}, players, 4, 1000 * k, 1) for k in range(args.tasks)]
+        games = sum(t.games for t in tasks)
+        local = ProcessExecutor(2, threads=1)
+        remote = RayExecutor(2, threads=1, cpus=0.5, ray_module=ray)
+        seconds: dict[str, list[float]] = {"local": [], "ray": []}
+        outcomes: dict[str, list] = {}
+        try:
+            for executor in (local, remote):  # start the processes / actors and import everything
+                list(executor.run(tasks[:2]))
+            for r in range(args.rounds):
+                order = (("local", local), ("ray", remote)) if r % 2 == 0 else (("ray", remote), ("local", local))
+                for name, executor in order:
+                    start = time.perf_counter()
+                    played = list(executor.run(tasks))
+                    seconds[name].append(time.perf_counter() - start)
+                    outcomes[name] = [(g.key, g.seats, g.scores) for rs in played for g in rs]
+        finally:
+            local.close()
+            remote.close()
+        if outcomes["local"] != outcomes["ray"]:
+            raise SystemExit("bench_league scale: Ray and local workers stored different results")
+        result["games"] = {"games_per_round": games, "local_seconds": seconds["local"], "ray_seconds": seconds["ray"],
+                           "local_games_per_second": _median_rate(games, seconds["local"]),
+                           "ray_games_per_second": _median_rate(games, seconds["ray"])}
+        g = result["games"]
+        g["ray_over_local"] = g["ray_games_per_second"] / g["local_games_per_second"]
+
+        # --- learner steps/s: a PPO learner here against the same learner in a Ray actor
+        config = {"num_envs": 4, "num_steps": 64, "num_minibatches": 4, "lr": 0.003, "device": "cpu"}
+        steps = args.steps
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "ppo.pt"
+            learner = make_learner("ppo", dict(config))
+            save_checkpoint(path, "ppo", config, learner)
+            backend = RayBackend(workers=1, agents=1, game="rock_paper_scissors", game_kwargs={"num_rounds": 10},
+                                 learner_cpus=0.5, worker_cpus=0.5)
+
+            def make_env() -> Any:
+                return arena.make("rock_paper_scissors", num_rounds=10)
+
+            learn_seconds: dict[str, list[float]] = {"local": [], "ray": []}
+            current = str(path)
+            try:
+                list(backend.learn([LearnJob("p", "ppo", config, current, 0, (), 0, 64, str(Path(tmp) / "w.pt"))],
+                                   lambda o: players[0]))  # start the actor
+                current = str(Path(tmp) / "w.pt")
+                learner.learn(make_env, [], 64)
+                for r in range(args.rounds):
+                    for name in (("local", "ray") if r % 2 == 0 else ("ray", "local")):
+                        start = time.perf_counter()
+                        if name == "local":
+                            learner.learn(make_env, [], steps)
+                        else:
+                            out = str(Path(tmp) / f"r{r}.pt")
+                            list(backend.learn([LearnJob("p", "ppo", config, current, 0, (), 0, steps, out)],
+                                               lambda o: players[0]))
+                            current = out
+                        learn_seconds[name].append(time.perf_counter() - start)
+            finally:
+                backend.close()
+        result["learner"] = {"steps_per_round": steps, "local_seconds": learn_seconds["local"],
+                             "ray_seconds": learn_seconds["ray"],
+                             "local_steps_per_second": _median_rate(steps, learn_seconds["local"]),
+                             "ray_steps_per_second": _median_rate(steps, learn_seconds["ray"])}
+        lr = result["learner"]
+        lr["ray_over_local"] = lr["ray_steps_per_second"] / lr["local_steps_per_second"]
+
+        # --- league iteration time: rps_ppo's two PPO agents, 1 vs 2 learning steps in flight
+        recipe = load_recipe(ROOT / "leagues/recipes/rps_ppo.yaml")
+        agents = [a.model_copy(update={"steps_per_iteration": args.steps,
+                                       "config": {**a.config, "num_steps": 64}}) for a in recipe.agents]
+        recipe = recipe.model_copy(update={"iterations": args.iterations, "workers": 1, "agents": agents})
+        league_runs: dict[str, dict[str, float]] = {}
+        for concurrent in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                backend = RayBackend(workers=1, agents=2, game=recipe.game, game_kwargs=dict(recipe.game_kwargs),
+                                     concurrent_learners=concurrent)
+                league = League(recipe, Path(tmp) / "league", live_display=False, backend=backend)
+                try:
+                    t = league.run()
+                    league_runs[str(concurrent)] = {
+                        "learn_seconds_per_iteration": t.learn / args.iterations,
+                        "wall_seconds_per_iteration": t.wall / args.iterations, "games": league.store.count_games()}
+                finally:
+                    league.close()
+        result["league"] = {"recipe": "rps_ppo", "iterations": args.iterations, "steps_per_agent": args.steps,
+                            "concurrent": league_runs,
+                            "learn_speedup": league_runs["1"]["learn_seconds_per_iteration"]
+                            / league_runs["2"]["learn_seconds_per_iteration"]}
+    finally:
+        ray.shutdown()
+    if args.json:
+        print(json.dumps(result))
+        return result
+    g, lr, lg = result["games"], result["learner"], result["league"]
+    print(f"games/s at 2 workers, {g['games_per_round']} connect-four games (mcts:25 vs mcts:25) per round, "
+          f"median of {args.rounds} rounds:")
+    print(f"  local processes {g['local_games_per_second']:.2f}   Ray actors {g['ray_games_per_second']:.2f}   "
+          f"Ray/local {g['ray_over_local']:.3f} (overhead {1 - g['ray_over_local']:+.1%})")
+    print(f"PPO learner steps/s ({lr['steps_per_round']} steps per round):")
+    print(f"  this process {lr['local_steps_per_second']:.0f}   Ray actor {lr['ray_steps_per_second']:.0f}   "
+          f"Ray/local {lr['ray_over_local']:.3f}")
+    one, two = lg["concurrent"]["1"], lg["concurrent"]["2"]
+    print(f"rps_ppo league on Ray, 2 PPO agents x {lg['steps_per_agent']} steps, {lg['iterations']} iterations:")
+    print(f"  learning per iteration: 1 learner at a time {one['learn_seconds_per_iteration']:.2f} s, "
+          f"2 concurrent {two['learn_seconds_per_iteration']:.2f} s (x{lg['learn_speedup']:.2f}); wall per iteration "
+          f"{one['wall_seconds_per_iteration']:.2f} s vs {two['wall_seconds_per_iteration']:.2f} s")
     return result
 
 
@@ -379,27 +531,42 @@ def bench_selfplay(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bench", choices=["nash", "overhead", "selfplay"])
+    parser.add_argument("bench", choices=["nash", "overhead", "selfplay", "scale"])
     parser.add_argument("--recipe", default=str(ROOT / "leagues/recipes/quick_connect_four.yaml"))
     parser.add_argument("--iterations", type=int, help="override the recipe's iterations")
     parser.add_argument("--workers", type=int, help="override the recipe's workers")
     parser.add_argument("--seeds", type=int, nargs="+", help="nash: league seeds (default 0-4); selfplay: 0-3")
     parser.add_argument("--game", default="Sumo-2T1P", help="selfplay: a two-seat simultaneous game")
-    parser.add_argument("--steps", type=int, default=131072,
-                        help="selfplay: learner env steps per arm, all of an arm's learners together")
+    parser.add_argument("--steps", type=int,
+                        help="selfplay: learner env steps per arm, all of an arm's learners together (default "
+                             "131072); scale: PPO steps per learning step (default 4096)")
     parser.add_argument("--chunk", type=int, help="selfplay: steps per iteration of the compared agents "
                                                    "(default: the recipes' 4096)")
     parser.add_argument("--games", type=int, default=400, help="selfplay: head-to-head games per pair and seed")
     parser.add_argument("--random-games", type=int, default=200,
                         help="selfplay: games of each agent against a uniform random player per seed")
     parser.add_argument("--threads", type=int, default=1, help="selfplay: torch CPU threads")
+    parser.add_argument("--rounds", type=int, default=3, help="scale: timed rounds per arm (alternating)")
+    parser.add_argument("--tasks", type=int, default=8, help="scale: match tasks (4 games each) per round")
+    parser.add_argument("--address", help="scale: a Ray cluster to use (default: a private 2-CPU instance)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
+    if args.bench == "scale":
+        args.steps = args.steps or 4096
+        args.iterations = args.iterations or 3
+        if min(args.rounds, args.tasks, args.steps, args.iterations) < 1:
+            parser.error("--rounds, --tasks, --steps and --iterations must be at least 1")
+        try:
+            bench_scale(args)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return 0
     if args.bench == "nash":
         args.seeds = args.seeds or [0, 1, 2, 3, 4]
         bench_nash(args)
     elif args.bench == "selfplay":
         args.seeds = args.seeds or [0, 1, 2, 3]
+        args.steps = args.steps or 131072
         if min(args.games, args.random_games) < 2:
             parser.error("--games and --random-games must be at least 2")
         try:
