@@ -98,3 +98,17 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     check("does not exist", "eval", str(tmp_path / "nothing"))
     (tmp_path / "notarun").mkdir()
     check("not a MADDPG run directory", "eval", str(tmp_path / "notarun"))
+
+
+def test_train_on_the_batched_port_with_num_envs_then_eval_and_watch(tmp_path, capsys):
+    out = tmp_path / "port"
+    proc = run_main(capsys, "train", "maddpg", "simple_spread_v3", "--episodes", "32", "--out", str(out),
+                    "--env-arg", "max_cycles=5", "--set", "tensorboard=false", *TINY, "--num-envs", "16")
+    assert proc.returncode == 0, proc.stderr
+    assert "trained 32 episodes of simple_spread_v3" in proc.stdout
+    assert json.loads((out / "config.json").read_text())["config"]["num_envs"] == 16
+    proc = run_main(capsys, "eval", str(out), "--episodes", "3", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["episodes"] == 3
+    proc = run_main(capsys, "eval", str(out), "--episodes", "1", "--render", "--fps", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "episode 1 over after 5 steps" in proc.stdout

@@ -772,7 +772,8 @@ def evaluate(run: LoadedRun, episodes: int, *, seed: int = 12345, explore: bool 
     torch.set_num_threads(1)
     make_env = env_factory(run.env_name, {**run.config.env_kwargs, **dict(extra_env_kwargs or {})})
     copies = 1 if on_step is not None else max(1, min(num_envs, episodes))
-    pool = EnvPool(make_env, copies, run.agents, seed=seed)
+    # watching needs the ParallelEnv itself (to draw it): a list of one copy, not a batched engine
+    pool = EnvPool(make_env, copies, run.agents, seed=seed, batched=False if on_step is not None else None)
     done: list[np.ndarray] = []
     step = 0
     try:
