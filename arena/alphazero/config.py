@@ -78,6 +78,7 @@ class AlphaZeroConfig:
     # ---------------------------------------------------------------- run
     iterations: int = 100  # self-play + training iterations
     time_limit_minutes: float = 0.0  # stop after this wall time (0: no limit)
+    checkpoint_seconds: float = 120.0  # also checkpoint inside a self-play phase this often (0: per iteration only)
     device: str = "auto"  # "auto" (cuda when available), "cpu" or "cuda"
     seed: int = 0  # RNG seed for numpy, torch and self-play
     threads: int = 1  # torch CPU threads (0: torch default = all cores; on a busy machine spinning
@@ -97,7 +98,7 @@ class AlphaZeroConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"config field '{name}' must be >= 1, got {getattr(self, name)}")
         non_negative = ["fast_simulations", "forced_playouts_k", "temperature_moves", "train_steps", "min_replay", "gating_simulations",
-                        "eval_every", "eval_simulations", "time_limit_minutes", "threads", "snapshot_every",
+                        "eval_every", "eval_simulations", "time_limit_minutes", "checkpoint_seconds", "threads", "snapshot_every",
                         "l2"]
         for name in non_negative:
             if getattr(self, name) < 0:

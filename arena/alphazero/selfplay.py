@@ -25,12 +25,14 @@ win takes all of the target, a proven loss none (:meth:`arena.mcts.batched.Batch
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from arena.alphazero.network import encode_planes
 from arena.mcts.batched import BatchedMCTS, Evaluator, SearchParams, sample_actions, visit_policy
@@ -70,16 +72,30 @@ def _plane_layout(game: Any) -> tuple[tuple[int, ...], type]:
     return tuple(sample.shape[1:]), (np.uint8 if obs.dtype.kind in "biu" else np.float32)
 
 
+def _tensor(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
 def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: int, *, batch_size: int,
               temperature_moves: int, rng: np.random.Generator, reuse_tree: bool = True,
               on_move: Callable[[int, int], None] | None = None, full_search_fraction: float = 1.0,
-              fast_simulations: int = 0, prune_policy: bool = False) -> SelfPlayData:
+              fast_simulations: int = 0, prune_policy: bool = False, checkpoint_seconds: float = 0.0,
+              on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+              resume: dict[str, Any] | None = None) -> SelfPlayData:
     """Play ``num_games`` games of ``game`` against itself, ``batch_size`` at a time.
 
     ``full_search_fraction < 1`` turns on playout cap randomisation with ``fast_simulations``
     playouts for the fast searches; ``prune_policy`` prunes forced playouts from the targets
     (see the module docstring). ``on_move(positions_so_far, games_finished)`` is called after
     every lockstep move (progress).
+
+    Checkpoints inside the phase: every ``checkpoint_seconds`` (and once when the last game ends)
+    ``on_checkpoint(snapshot)`` receives the phase's progress -- the games in play, the positions
+    recorded so far, the counters -- as tensors and plain values; ``resume=snapshot`` continues
+    from it. The snapshot is taken between two moves and consumes no randomness, so taking one
+    changes nothing; a resumed phase continues the same games with fresh search trees (the trees
+    are not saved), so it is equal in distribution to an uninterrupted one, not bit for bit.
+    States with object fields (the plain-AEC adapter) are not snapshotted.
     """
     if not 0.0 < full_search_fraction <= 1.0:
         raise ValueError(f"full_search_fraction must be in (0, 1], got {full_search_fraction}")
@@ -109,6 +125,38 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
     draws = 0
     lengths: list[int] = []
     positions = searches = full_searches = simulations = 0
+    fields = [f.name for f in dataclasses.fields(states)]
+    snapshots = on_checkpoint is not None and all(getattr(states, k).dtype != object for k in fields)
+    if resume is not None:
+        for k in fields:
+            getattr(states, k)[...] = resume["states"][k].numpy()
+        mcts.reset(states)  # fresh trees over the saved positions
+        ply[:] = resume["ply"].numpy()
+        waiting[:] = resume["waiting"].numpy()
+        history = [[(r[0].numpy(), r[1].numpy(), int(r[2])) for r in game_records] for game_records in resume["history"]]
+        replies = [[None if r is None else r.numpy() for r in game_replies] for game_replies in resume["replies"]]
+        out_planes, out_pi, out_z, out_next, out_has_next = (
+            [t.numpy() for t in resume[k]] for k in ("out_planes", "out_pi", "out_z", "out_next", "out_has_next"))
+        started, finished, draws = int(resume["started"]), int(resume["finished"]), int(resume["draws"])
+        wins = [int(w) for w in resume["wins"]]
+        lengths = [int(n) for n in resume["lengths"]]
+        positions, searches, full_searches, simulations = (int(resume[k]) for k in (
+            "positions", "searches", "full_searches", "simulations"))
+
+    def snapshot() -> dict[str, Any]:
+        return {
+            "states": {k: _tensor(getattr(states, k)) for k in fields}, "ply": _tensor(ply),
+            "waiting": _tensor(waiting),
+            "history": [[(_tensor(r[0]), _tensor(r[1]), int(r[2])) for r in h] for h in history],
+            "replies": [[None if r is None else _tensor(r) for r in h] for h in replies],
+            "out_planes": [_tensor(a) for a in out_planes], "out_pi": [_tensor(a) for a in out_pi],
+            "out_z": [_tensor(a) for a in out_z], "out_next": [_tensor(a) for a in out_next],
+            "out_has_next": [_tensor(a) for a in out_has_next], "started": started, "finished": finished,
+            "draws": draws, "wins": list(wins), "lengths": list(lengths), "positions": positions,
+            "searches": searches, "full_searches": full_searches, "simulations": simulations,
+        }
+
+    last_snapshot = time.monotonic()
     while finished < num_games:
         active = ~states.terminal
         full = active & (rng.random(B) < full_search_fraction) if capped else active.copy()
@@ -171,6 +219,10 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
                 started += refill.size
         if on_move is not None:
             on_move(positions, finished)
+        if snapshots and (finished >= num_games or (
+                checkpoint_seconds > 0 and time.monotonic() - last_snapshot >= checkpoint_seconds)):
+            on_checkpoint(snapshot())
+            last_snapshot = time.monotonic()
     return SelfPlayData(
         planes=np.concatenate(out_planes) if out_planes else np.zeros((0, *plane_shape), plane_dtype),
         pi=np.concatenate(out_pi) if out_pi else np.zeros((0, A), np.float32),

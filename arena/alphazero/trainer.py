@@ -89,6 +89,8 @@ class AlphaZeroTrainer:
         self.best_eval_iteration = 0
         self.previous_snapshot: dict[str, torch.Tensor] | None = None
         self.history: list[dict[str, float]] = []
+        # Progress of an unfinished self-play phase (see self_play_phase), saved with checkpoints.
+        self.selfplay_partial: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ pieces
     def make_env(self) -> Any:
@@ -128,13 +130,28 @@ class AlphaZeroTrainer:
         return {"blocks": c.blocks, "channels": c.channels, "value_hidden": c.value_hidden}
 
     # ------------------------------------------------------------------ 1-2. self-play into replay
-    def self_play_phase(self, num_games: int, on_move: Callable[[int, int], None] | None = None) -> SelfPlayData:
+    def self_play_phase(self, num_games: int, on_move: Callable[[int, int], None] | None = None,
+                        on_checkpoint: Callable[[], None] | None = None) -> SelfPlayData:
+        """Self-play into the replay buffer. With ``on_checkpoint`` the phase's progress is kept in
+        ``self.selfplay_partial`` every ``checkpoint_seconds`` and ``on_checkpoint()`` is called (the
+        trainer's caller saves then), so a kill loses at most that much self-play; a checkpoint
+        holding a partial phase resumes it."""
         c = self.config
+        resume, self.selfplay_partial = self.selfplay_partial, None
+
+        def keep(snapshot: dict[str, Any]) -> None:
+            self.selfplay_partial = snapshot
+            if on_checkpoint is not None:
+                on_checkpoint()
+
         data = self_play(self.game, self.evaluator(self.best_model), self.search_params(), num_games,
                          batch_size=c.selfplay_batch, temperature_moves=c.temperature_moves, rng=self.rng,
                          reuse_tree=c.reuse_tree, on_move=on_move,
+                         checkpoint_seconds=c.checkpoint_seconds if on_checkpoint is not None else 0.0,
+                         on_checkpoint=keep if on_checkpoint is not None else None, resume=resume,
                          full_search_fraction=c.full_search_fraction if c.playout_cap_randomisation else 1.0,
                          fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning)
+        self.selfplay_partial = None  # the phase is over: its positions go into the replay buffer now
         planes, pi, z = data.planes, data.pi, data.z
         if c.augment:
             planes, pi, z = augment(self.game, planes, pi, z)
@@ -212,10 +229,11 @@ class AlphaZeroTrainer:
         return metrics
 
     # ------------------------------------------------------------------ one iteration
-    def run_iteration(self, on_move: Callable[[int, int], None] | None = None) -> dict[str, float]:
+    def run_iteration(self, on_move: Callable[[int, int], None] | None = None,
+                      on_checkpoint: Callable[[], None] | None = None) -> dict[str, float]:
         c = self.config
         start = time.perf_counter()
-        data = self.self_play_phase(c.games_per_iteration, on_move)
+        data = self.self_play_phase(c.games_per_iteration, on_move, on_checkpoint)
         selfplay_seconds = time.perf_counter() - start
         metrics: dict[str, float] = {
             "games": float(data.games), "positions": float(data.positions),
@@ -257,6 +275,7 @@ class AlphaZeroTrainer:
                          "best_eval_iteration": self.best_eval_iteration},
             "previous_snapshot": self.previous_snapshot, "history": self.history,
             "latest_model": self.model_file("latest"),
+            "selfplay_partial": self.selfplay_partial,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -286,11 +305,15 @@ class AlphaZeroTrainer:
         self.best_eval_iteration = int(counters["best_eval_iteration"])
         self.previous_snapshot = state["previous_snapshot"]
         self.history = list(state["history"])
+        self.selfplay_partial = state.get("selfplay_partial")
 
-    def save(self, out_dir: str | Path) -> None:
-        """Write the training state and the model files atomically (see the module docstring)."""
+    def save(self, out_dir: str | Path, *, models: bool = True) -> None:
+        """Write the training state and the model files atomically (see the module docstring);
+        ``models=False`` writes only ``checkpoint.pt`` (checkpoints inside a self-play phase)."""
         out = Path(out_dir)
         save_atomic(self.state_dict(), out / "checkpoint.pt")
+        if not models:
+            return
         save_atomic(self.model_file("latest"), out / "latest.pt")
         c = self.config
         if c.mode == "gating" or self.best_eval_iteration in (0, self.iteration) or not (out / "best.pt").exists():
@@ -332,7 +355,10 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
     trainer = AlphaZeroTrainer(config)  # fails (device, game) before anything is written
     out.mkdir(parents=True, exist_ok=True)
     if resume and trainer.resume(out):
-        print_fn(f"resumed {out} at iteration {trainer.iteration} ({trainer.games_played} games)")
+        partial = trainer.selfplay_partial
+        inside = (f", {int(partial['finished'])} of iteration {trainer.iteration + 1}'s games already played"
+                  if partial is not None else "")
+        print_fn(f"resumed {out} at iteration {trainer.iteration} ({trainer.games_played} games{inside})")
     (out / "config.yaml").write_text(_yaml_dump(config.to_dict()))
     writer = _scalar_logger(out, config.tensorboard)
     deadline = time.monotonic() + config.time_limit_minutes * 60 if config.time_limit_minutes > 0 else None
@@ -352,7 +378,7 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
                 rate = positions / max(time.perf_counter() - t0, 1e-9)
                 progress.update(task, status=_status(finished, config.games_per_iteration, rate, latest, positions))
 
-            metrics = trainer.run_iteration(on_move)
+            metrics = trainer.run_iteration(on_move, on_checkpoint=lambda: trainer.save(out, models=False))
             latest.update(metrics)
             trainer.save(out)
             with open(out / "log.jsonl", "a") as log:
