@@ -115,6 +115,7 @@ def bench_env(key: str, episodes: int, out: Path, overrides: dict, reuse: bool, 
     """
     env_name, env_kwargs = ENVS[key]
     torch.set_num_threads(1)
+    random_returns(env_name, 1, env_kwargs=env_kwargs, seed=0)  # warm-up: compiles a port's kernels
     start = time.perf_counter()
     reference = random_returns(env_name, random_episodes, env_kwargs=env_kwargs, seed=1)
     random_seconds = time.perf_counter() - start
@@ -166,6 +167,8 @@ def bench_env(key: str, episodes: int, out: Path, overrides: dict, reuse: bool, 
                                         / max(row["random_seconds_per_1000_episodes"], 1e-9))
     row["seed"] = seed
     row["window_end_seconds"] = [at.get(b) for b in marks[1:]]
+    updates_at = {c["episode"]: c["updates"] for c in metrics.get("checkpoints", [])}
+    row["updates_at"] = [updates_at.get(b) for b in marks[1:]]
     if eval_episodes > 0:
         row["greedy"] = greedy_at(run_dir, len(returns), eval_episodes)
         row["greedy_eval_episodes"] = eval_episodes
@@ -210,6 +213,14 @@ def spread_summary(rows: list[dict]) -> dict[str, Any]:
         return out
     mpe2 = slow[0]
     window = mpe2["window"]
+    # collection alone: the first window runs before learning starts (learning_starts transitions;
+    # the default 25,600 is the first 1024 episodes, so a handful of updates may fall in it)
+    if all(r["updates_at"] and (r["updates_at"][0] or 0) < 50 for r in [*fast, mpe2]):
+        first = [r["window_end_seconds"][0] for r in fast if r["window_end_seconds"] and r["window_end_seconds"][0]]
+        if first and mpe2["window_end_seconds"] and mpe2["window_end_seconds"][0]:
+            out.update(collect_seconds_port=float(np.mean(first)),
+                       collect_seconds_mpe2=float(mpe2["window_end_seconds"][0]),
+                       collect_speedup=float(mpe2["window_end_seconds"][0]) / float(np.mean(first)))
     level_index = LEVEL_EPISODES // window - 1
     mpe2_curve = mpe2["curve_per_agent"]
     if len(mpe2_curve) > level_index:
@@ -448,6 +459,10 @@ def main() -> int:
     if "mappo_greedy_mean" in summary:
         print(f"MAPPO simple_spread, greedy: {summary['mappo_greedy_mean']:.2f} (mean of seeds; target -10.2: "
               f"{'met' if summary['mappo_target_met'] else 'not met'})")
+    if "collect_speedup" in summary:
+        print(f"collection alone (first {rows[0]['window']} episodes, before updates): port "
+              f"{summary['collect_seconds_port']:.1f} s, mpe2 {summary['collect_seconds_mpe2']:.1f} s: "
+              f"{summary['collect_speedup']:.0f}x")
     if "speedup" in summary:
         print(f"wall time to the level {summary['level']:.2f} ({summary['level_from']}): port "
               f"{summary['port_seconds_to_level']:.0f} s ({summary['port_seeds_reaching']} seeds), mpe2 "
