@@ -254,9 +254,11 @@ def spread_summary(rows: list[dict]) -> dict[str, Any]:
 # MAPPO on simple_spread (discrete actions): the PPO learner with a central value over the team's
 # observations, with the MAPPO paper's MPE settings (Yu et al. 2022: lr 7e-4, 10 epochs, one
 # minibatch, clip 0.2, entropy 0.01, gamma 0.99, GAE 0.95, 64-unit ReLU MLPs, 128 copies x 25 steps).
+# The value loss is not clipped: the paper clips normalised values, and Arena's PPO does not
+# normalise them (returns near -20 would move at most 0.2 per epoch).
 MAPPO_SPREAD = {"critic": "central", "num_envs": 128, "num_steps": 25, "update_epochs": 10, "num_minibatches": 1,
                 "lr": 7e-4, "clip_eps": 0.2, "entropy_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95,
-                "hidden_sizes": (64, 64), "activation": "relu", "device": "cpu"}
+                "hidden_sizes": (64, 64), "activation": "relu", "clip_value_loss": False, "device": "cpu"}
 MAPPO_ENV = ("simple_spread_v3", {"N": 3, "local_ratio": 0.5, "max_cycles": 25, "continuous_actions": False})
 
 
