@@ -355,6 +355,15 @@ def dry_target(item: Item) -> list | None:
 _DRY: dict[str, str] = {}
 
 
+def parse_problems(targets: dict[str, list], cwd: Path) -> dict[str, str]:
+    """For each key, "" when ``(script, arguments)`` parse, else what went wrong (one interpreter)."""
+    done = subprocess.run([sys.executable, "-c", DRY_PARSE, json.dumps(targets)], cwd=cwd, capture_output=True,
+                          text=True, timeout=TIMEOUT, env=workspace_env())
+    line = next((x for x in done.stdout.splitlines() if x.startswith("DRY-PARSE ")), None)
+    assert line, f"the argument parser run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return json.loads(line.removeprefix("DRY-PARSE "))
+
+
 def dry_parse(item: Item, cwd: Path) -> None:
     """Parse a skipped command's arguments with its own parser (arena's or a tools/ script's), running
     nothing. All skipped commands are parsed in one interpreter, the first time one is asked for."""
@@ -366,11 +375,7 @@ def dry_parse(item: Item, cwd: Path) -> None:
             rule = rule_for(other)[1]
             if other.kind == "shell" and rule.skip and rule.dry and dry_target(other) is not None:
                 targets[other.id] = dry_target(other)
-        done = subprocess.run([sys.executable, "-c", DRY_PARSE, json.dumps(targets)], cwd=cwd, capture_output=True,
-                              text=True, timeout=TIMEOUT, env=workspace_env())
-        line = next((x for x in done.stdout.splitlines() if x.startswith("DRY-PARSE ")), None)
-        assert line, f"the argument parser run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-        _DRY.update(json.loads(line.removeprefix("DRY-PARSE ")))
+        _DRY.update(parse_problems(targets, cwd))
     problem = _DRY.get(item.id, "")
     assert not problem, f"{item.id}: the arguments of `{item.text}` do not parse ({problem})"
 
@@ -516,6 +521,19 @@ def test_extraction_finds_the_readme_tour_and_handles_comments_and_continuations
     assert ppo and ppo[0].endswith("--set lr=1e-3") and "\\" not in ppo[0]  # continuation joined
     assert strip_comment('arena x --name "a # b"  # note') == 'arena x --name "a # b"'
     assert len(ITEMS) >= 100, len(ITEMS)
+
+
+def test_a_broken_docs_line_fails(tmp_path: Path) -> None:
+    """A wrong flag, a missing file or a renamed function in the docs fails the test (run or parsed)."""
+    page = Page("README.md", make_workspace(tmp_path / "page"), tmp_path)
+    for text, kind in [("arena games --no-such-flag", "shell"), ("arena league status runs/never-made", "shell"),
+                       ("from arena.bots import no_such_function\n", "python"), ("arena eval runs/x --episodes 0", "shell")]:
+        with pytest.raises(AssertionError, match="exited"):
+            page.run(Item("README.md", 10_000, kind, text))
+    problems = parse_problems({"bad": ["arena", ["train", "maddpg", "x", "--out", "r", "--episdes", "3"]],
+                               "good": ["arena", ["train", "maddpg", "x", "--out", "r", "--episodes", "3"]],
+                               "tool": ["tools/bench_mcts.py", ["--no-such-option"]]}, page.path)
+    assert problems["bad"] == "exit 2" and problems["good"] == "" and problems["tool"] == "exit 2"
 
 
 def test_the_tours_default_alphazero_iteration_is_small() -> None:
