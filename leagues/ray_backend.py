@@ -42,7 +42,7 @@ from leagues.runner import LeagueError, LearnJob
 
 INSTALL_HINT = "pip install 'arena-league[distributed]' (in a checkout: pip install -e '.[distributed]')"
 RESTARTS = 3  # restarts of a dead actor, and retries of each call it had not finished
-IN_FLIGHT = 2  # game tasks queued per worker actor (the next one ships while one plays)
+IN_FLIGHT = 3  # game tasks queued per worker actor (the next ones ship while one plays)
 
 
 def import_ray() -> Any:

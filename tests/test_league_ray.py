@@ -163,8 +163,8 @@ def test_a_killed_worker_actor_is_restarted_and_its_task_retried(cluster):
         for results in executor.run(tasks):
             got.append(results)
             if len(got) == 1:
-                # Worker 0 played task 0 and holds task 2 (two tasks are queued per worker), which
-                # it is playing now: kill it mid-task.
+                # Worker 0 played task 0 and holds tasks 2 and 4 (tasks are queued per worker): it is
+                # playing task 2 now. Kill it mid-task.
                 in_flight_at_kill = len(tasks) - len(got)
                 os.kill(before[0], signal.SIGKILL)
         after = executor.pids()

@@ -21,13 +21,14 @@ a share of wall time, next to learning and game time measured in the same run.
 ``scale`` (needs ``pip install 'arena-league[distributed]'``; a private Ray instance on this machine,
 or ``--address``) measures, in one run:
 
-* **games/s**, the same match tasks (connect four, ``mcts:25`` against ``mcts:25``) played by 2 local
+* **games/s**, the same match tasks (connect four, ``mcts:1000`` against ``mcts:1000``) played by 2 local
   worker processes and by 2 Ray worker actors, warmed up first, then alternating ``--rounds`` times;
   the stored results of both are checked equal;
 * **learner steps/s**, a PPO learner (rock-paper-scissors) learning in this process and in a Ray
   learner actor, alternating;
 * **league iteration time** of ``rps_ppo`` (two PPO agents, ``--steps`` steps each per iteration) on
-  Ray with 1 and with 2 learning steps in flight.
+  Ray with 1 and with 2 learning steps in flight: the median learning phase over the iterations after
+  the first (which also starts the learner actors).
 
 ``selfplay`` trains four PPO agents per seed on a two-seat game (``Sumo-2T1P`` by default), each
 with the same budget of learner environment steps (``--steps``, summed over all learners of an
@@ -170,6 +171,31 @@ def _median_rate(units: float, seconds: list[float]) -> float:
     return units / float(np.median(seconds))
 
 
+def _paired_ratio(local: list[float], remote: list[float]) -> float:
+    """Median over rounds of local seconds / Ray seconds (Ray's speed relative to local): each
+    round's two arms ran back to back, so a change of the machine's load cancels out."""
+    return float(np.median([a / b for a, b in zip(local, remote)]))
+
+
+def parallel_capacity(rounds: int = 3, loops: int = 20_000_000) -> float:
+    """How many cores this run really gets: 2 x (one CPU-bound process's time) / (two at once).
+    2.0 on an idle 2-core machine; about 1 when other work already keeps the cores busy."""
+    import subprocess
+
+    command = [sys.executable, "-c", f"t = 0\nfor i in range({loops}): t += i"]
+    ratios = []
+    for _ in range(rounds):
+        times = []
+        for count in (1, 2):
+            start = time.perf_counter()
+            procs = [subprocess.Popen(command) for _ in range(count)]
+            for proc in procs:
+                proc.wait()
+            times.append(time.perf_counter() - start)
+        ratios.append(2 * times[0] / times[1])
+    return float(np.median(ratios))
+
+
 def bench_scale(args: argparse.Namespace) -> dict:
     """Ray against local processes at 2 workers; 1 against 2 concurrent learners (see the module doc)."""
     import os
@@ -194,7 +220,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
     result: dict[str, Any] = {"rounds": args.rounds}
     try:
         # --- games/s: 2 local worker processes against 2 Ray worker actors, same tasks
-        players = (PlayerSpec(1, "a", spec="mcts:25"), PlayerSpec(2, "b", spec="mcts:25"))
+        players = (PlayerSpec(1, "a", spec="mcts:1000"), PlayerSpec(2, "b", spec="mcts:1000"))
         tasks = [MatchTask(f"s{k}", "connect_four", {}, players, 4, 1000 * k, 1) for k in range(args.tasks)]
         games = sum(t.games for t in tasks)
         local = ProcessExecutor(2, threads=1)
@@ -220,7 +246,7 @@ def bench_scale(args: argparse.Namespace) -> dict:
                            "local_games_per_second": _median_rate(games, seconds["local"]),
                            "ray_games_per_second": _median_rate(games, seconds["ray"])}
         g = result["games"]
-        g["ray_over_local"] = g["ray_games_per_second"] / g["local_games_per_second"]
+        g["ray_over_local"] = _paired_ratio(seconds["local"], seconds["ray"])
 
         # --- learner steps/s: a PPO learner here against the same learner in a Ray actor
         config = {"num_envs": 4, "num_steps": 64, "num_minibatches": 4, "lr": 0.003, "device": "cpu"}
@@ -245,8 +271,9 @@ def bench_scale(args: argparse.Namespace) -> dict:
                 for r in range(args.rounds):
                     for name in (("local", "ray") if r % 2 == 0 else ("ray", "local")):
                         start = time.perf_counter()
-                        if name == "local":
+                        if name == "local":  # a learning step and its checkpoint, as in a league
                             learner.learn(make_env, [], steps)
+                            save_checkpoint(Path(tmp) / f"l{r}.pt", "ppo", config, learner)
                         else:
                             out = str(Path(tmp) / f"r{r}.pt")
                             list(backend.learn([LearnJob("p", "ppo", config, current, 0, (), 0, steps, out)],
@@ -260,24 +287,35 @@ def bench_scale(args: argparse.Namespace) -> dict:
                              "local_steps_per_second": _median_rate(steps, learn_seconds["local"]),
                              "ray_steps_per_second": _median_rate(steps, learn_seconds["ray"])}
         lr = result["learner"]
-        lr["ray_over_local"] = lr["ray_steps_per_second"] / lr["local_steps_per_second"]
+        lr["ray_over_local"] = _paired_ratio(learn_seconds["local"], learn_seconds["ray"])
 
         # --- league iteration time: rps_ppo's two PPO agents, 1 vs 2 learning steps in flight
         recipe = load_recipe(ROOT / "leagues/recipes/rps_ppo.yaml")
         agents = [a.model_copy(update={"steps_per_iteration": args.steps,
                                        "config": {**a.config, "num_steps": 64}}) for a in recipe.agents]
         recipe = recipe.model_copy(update={"iterations": args.iterations, "workers": 1, "agents": agents})
-        league_runs: dict[str, dict[str, float]] = {}
+        league_runs: dict[str, dict[str, Any]] = {}
+        result["parallel_capacity"] = parallel_capacity()  # the reference for the concurrency speed-up
         for concurrent in (1, 2):
             with tempfile.TemporaryDirectory() as tmp:
                 backend = RayBackend(workers=1, agents=2, game=recipe.game, game_kwargs=dict(recipe.game_kwargs),
                                      concurrent_learners=concurrent)
+                learn_times: list[float] = []
+                learn = backend.learn
+
+                def timed_learn(jobs: Any, spec_of: Any, learn: Any = learn, times: list = learn_times) -> Any:
+                    start = time.perf_counter()
+                    yield from learn(jobs, spec_of)
+                    times.append(time.perf_counter() - start)
+
+                backend.learn = timed_learn
                 league = League(recipe, Path(tmp) / "league", live_display=False, backend=backend)
                 try:
                     t = league.run()
+                    later = learn_times[1:]  # the first iteration also starts the learner actors
                     league_runs[str(concurrent)] = {
-                        "learn_seconds_per_iteration": t.learn / args.iterations,
-                        "wall_seconds_per_iteration": t.wall / args.iterations, "games": league.store.count_games()}
+                        "learn_seconds": learn_times, "learn_seconds_per_iteration": float(np.median(later)),
+                        "wall_seconds": t.wall, "games": league.store.count_games()}
                 finally:
                     league.close()
         result["league"] = {"recipe": "rps_ppo", "iterations": args.iterations, "steps_per_agent": args.steps,
@@ -290,18 +328,20 @@ def bench_scale(args: argparse.Namespace) -> dict:
         print(json.dumps(result))
         return result
     g, lr, lg = result["games"], result["learner"], result["league"]
-    print(f"games/s at 2 workers, {g['games_per_round']} connect-four games (mcts:25 vs mcts:25) per round, "
+    print(f"games/s at 2 workers, {g['games_per_round']} connect-four games (mcts:1000 vs mcts:1000) per round, "
           f"median of {args.rounds} rounds:")
     print(f"  local processes {g['local_games_per_second']:.2f}   Ray actors {g['ray_games_per_second']:.2f}   "
-          f"Ray/local {g['ray_over_local']:.3f} (overhead {1 - g['ray_over_local']:+.1%})")
+          f"Ray/local (median of paired rounds) {g['ray_over_local']:.3f} (overhead {1 - g['ray_over_local']:+.1%})")
     print(f"PPO learner steps/s ({lr['steps_per_round']} steps per round):")
     print(f"  this process {lr['local_steps_per_second']:.0f}   Ray actor {lr['ray_steps_per_second']:.0f}   "
-          f"Ray/local {lr['ray_over_local']:.3f}")
+          f"Ray/local (median of paired rounds) {lr['ray_over_local']:.3f}")
     one, two = lg["concurrent"]["1"], lg["concurrent"]["2"]
     print(f"rps_ppo league on Ray, 2 PPO agents x {lg['steps_per_agent']} steps, {lg['iterations']} iterations:")
-    print(f"  learning per iteration: 1 learner at a time {one['learn_seconds_per_iteration']:.2f} s, "
-          f"2 concurrent {two['learn_seconds_per_iteration']:.2f} s (x{lg['learn_speedup']:.2f}); wall per iteration "
-          f"{one['wall_seconds_per_iteration']:.2f} s vs {two['wall_seconds_per_iteration']:.2f} s")
+    print(f"  learning phase per iteration (median, iterations 2-{lg['iterations']}): one learner at a time "
+          f"{one['learn_seconds_per_iteration']:.2f} s, 2 concurrent {two['learn_seconds_per_iteration']:.2f} s "
+          f"(x{lg['learn_speedup']:.2f}); league wall {one['wall_seconds']:.1f} s vs {two['wall_seconds']:.1f} s")
+    print(f"  reference: cores this run gets for 2 CPU-bound processes {result['parallel_capacity']:.2f} "
+          "(2.00 on an idle 2-core machine: the most 2 concurrent learners can gain)")
     return result
 
 
@@ -546,14 +586,16 @@ def main() -> int:
     parser.add_argument("--random-games", type=int, default=200,
                         help="selfplay: games of each agent against a uniform random player per seed")
     parser.add_argument("--threads", type=int, default=1, help="selfplay: torch CPU threads")
-    parser.add_argument("--rounds", type=int, default=3, help="scale: timed rounds per arm (alternating)")
+    parser.add_argument("--rounds", type=int, default=5, help="scale: timed rounds per arm (alternating)")
     parser.add_argument("--tasks", type=int, default=8, help="scale: match tasks (4 games each) per round")
     parser.add_argument("--address", help="scale: a Ray cluster to use (default: a private 2-CPU instance)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
     if args.bench == "scale":
         args.steps = args.steps or 4096
-        args.iterations = args.iterations or 3
+        args.iterations = args.iterations or 4
+        if args.iterations < 2:
+            parser.error("scale: --iterations must be at least 2 (the first one starts the actors)")
         if min(args.rounds, args.tasks, args.steps, args.iterations) < 1:
             parser.error("--rounds, --tasks, --steps and --iterations must be at least 1")
         try:
