@@ -126,7 +126,7 @@ class Rule:
     pty: str | None = None  # real-time commands: run in a terminal, send these keys once "keys:" shows
     files: dict = field(default_factory=dict)  # name -> text, Block or a function giving the text
     dry: bool = True  # a skipped command's arguments are still parsed (not for synopses)
-    fresh: bool = False  # runs in a working directory of its own (nothing the page made is in it)
+    in_repo: bool = False  # a read-only command run in the repository itself (ruff: linked folders are not read)
     after: tuple[str, ...] = ()  # patterns of commands of the same page that must have run first
     fails_with: str = ""  # a snippet the docs say fails: exit != 0 and this in its output
     expect: tuple[str, ...] = ()  # what the docs say it prints
@@ -156,7 +156,6 @@ RULES: dict[str, Rule] = {
     # ---- not commands, or run elsewhere
     r"^arena [a-z-]+ [A-Z][A-Z_]*( [A-Z][A-Z_]*)* \[": Rule(skip=SYNOPSIS, dry=False),
     r"\A(arena|pip|python) .*(Hilltop|hilltop|TakeAway|take-away)": Rule(skip=COVERED),
-    r"\Apip install -e '\.\[distributed\]'": Rule(skip="installs packages (network)"),
     r"\Aray (start|stop)": Rule(skip="starts or stops a Ray cluster for the whole machine (other tests share it)"),
     r"--backend ray": Rule(skip="starts a Ray instance (tens of seconds, several processes); the Ray backend's "
                                 "own tests run leagues on it"),
@@ -165,14 +164,14 @@ RULES: dict[str, Rule] = {
     r"^python -m pytest -q tests/": Rule(skip="tests of the suite itself (they run in CI)"),
     r"ARENA_MPE_FAITHFUL_EPISODES=1000": Rule(skip="1,000-episode faithfulness run (minutes); the suite runs "
                                                    "tests/test_mpe_faithful.py at its default budget"),
-    r"^pip install \"arena-league\[unity\]\"": Rule(skip="installs from the network"),
+    r"\Apip install ": Rule(skip="installs packages from the network"),
     r"unity:builds/|unity:\"\)": Rule(skip="needs a Unity build or the Unity Editor (not in CI)"),
     r"from arena\.unity\.fake import FakeBehavior": Rule(skip="run by tests/test_unity_docs.py"),
     r"--device cuda": Rule(skip="--device cuda: CI has no GPU"),
     # ---- README.md: set-up and development
     r"^bash tools/bootstrap\.sh demo": Rule(bootstrap=True, sub=((r"$", " --iterations 1 --workers 0"),), slow=True),
     r"^source \.venv/bin/activate$": Rule(),
-    r"^ruff check \.$": Rule(fresh=True),
+    r"^ruff check \.$": Rule(in_repo=True),
     r"^python tools/bench_mcts\.py$": Rule(sub=((r"$", " --quick --no-playouts --simulations 200"),)),
     # ---- AlphaZero
     r"^arena train alphazero tic_tac_toe --out runs/ttt$": Rule(sub=((r"$", " --iterations 1"),), slow=True),
@@ -431,7 +430,7 @@ class Page:
         for producer in writers_of_runs_read_by(item):
             if not rule_for(producer)[1].skip:
                 self.run(producer)
-        cwd = make_workspace(self.scratch / f"fresh-{abs(item.line)}") if rule.fresh else self.path
+        cwd = ROOT if rule.in_repo else self.path
         for name, source in rule.files.items():
             text = block_text(item.doc, source) if isinstance(source, Block) else (
                 source() if callable(source) else source)
