@@ -130,7 +130,7 @@ def test_out_must_be_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.slow
 def test_a_real_ppo_run_plots_and_writes_tensorboard_scalars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "soccer"
+    out = tmp_path / "sumo"
     assert main(["train", "ppo", "Sumo-2T1P", "--steps", "512", "--set", "num_envs=2", "--set", "num_steps=128",
                  "--out", str(out), "--no-progress"]) == 0
     assert main(["train", "ppo", "Sumo-2T1P", "--steps", "768", "--out", str(out), "--resume", "--no-progress"]) == 0
