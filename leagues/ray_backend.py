@@ -31,8 +31,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import arena
@@ -217,6 +219,8 @@ class RayBackend:
             raise LeagueError(f"--threads must be >= 1, got {threads}")
         if workers < 1:
             raise LeagueError(f"--backend ray plays games on worker actors: --workers must be >= 1, got {workers}")
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        _token_auth_for(address)
         self.ray = import_ray()
         self.owns_ray = False
         self.game = game
@@ -253,7 +257,6 @@ class RayBackend:
         ray = self.ray
         if ray.is_initialized():  # a caller (a test, a notebook) already connected this process
             return
-        address = address or os.environ.get("RAY_ADDRESS") or None
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR,
                                    "configure_logging": True}
         try:
@@ -262,7 +265,10 @@ class RayBackend:
 
                 ray.init(address="local", num_cpus=available_cores(), include_dashboard=False, **options)
             else:
+                _probe(address)
                 ray.init(address=address, **options)
+        except LeagueError:
+            raise
         except (ConnectionError, RuntimeError, ValueError) as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             where = "a new local Ray instance" if address is None else f"the Ray cluster at {address}"
@@ -343,6 +349,44 @@ class RayBackend:
         if self.owns_ray and self.ray.is_initialized():
             self.ray.shutdown()
             self.owns_ray = False
+
+
+def _token_auth_for(address: str | None) -> None:
+    """Send this machine's Ray token (if it has one) to a cluster named by HOST:PORT.
+
+    Ray enables token authentication for a cluster started on a machine that holds a token
+    (``~/.ray/auth_token``, written by the first private instance), and joins such a cluster by
+    itself through ``--address auto``, but not through an explicit address. A token sent to a
+    cluster without authentication is ignored, so sending it whenever there is one is safe; an
+    explicit ``RAY_AUTH_MODE`` is left alone."""
+    if address in (None, "auto", "local") or "RAY_AUTH_MODE" in os.environ:
+        return
+    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
+    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file()):
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    if "ray" in sys.modules:  # Ray caches its configuration at import: refresh it
+        try:
+            from ray._raylet import Config
+
+            Config.initialize("")
+        except (ImportError, AttributeError):
+            pass
+
+
+def _probe(address: str, timeout: float = 10.0) -> None:
+    """Fail fast on a head node that does not answer (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto" or address.startswith(("ray://", "local")):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise LeagueError(f"--address must be auto or HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {host}:{port} ({exc.strerror or exc})") from None
 
 
 def _resource_share(total: float, actors: int) -> float:

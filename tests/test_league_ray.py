@@ -56,10 +56,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster():
     """A 2-CPU Ray head on 127.0.0.1; yields its address, this process connected to it."""
-    ray = _ray_or_skip()
     patch = pytest.MonkeyPatch()
     patch.setenv("RAY_DEDUP_LOGS", "0")
     patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    # The test cluster and its clients agree on no token, whatever ~/.ray holds (a token there
+    # turns authentication on for every `ray start` on this machine).
+    patch.setenv("RAY_AUTH_MODE", "disabled")
+    ray = _ray_or_skip()
     patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     temp = tempfile.mkdtemp(prefix="arena-ray-", dir="/tmp")  # short: Ray's socket paths must fit
     port = _free_port()
@@ -120,6 +123,22 @@ def test_ray_options_need_the_ray_backend(tmp_path, capsys):
     assert main(["league", "run", str(QUICK), "--out", str(tmp_path / "x"), "--address", "auto"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "arena: error: --address applies to --backend ray only"
+
+
+def test_an_address_where_nothing_answers_is_one_line_and_quick(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # as the cluster tests: this process keeps one mode
+    _ray_or_skip()
+    port = _free_port()  # closed again: nothing listens there
+    start = time.perf_counter()
+    args = ["league", "run", str(QUICK), "--out", str(tmp_path / "x"), "--backend", "ray"]
+    assert main([*args, "--address", f"127.0.0.1:{port}"]) == 2
+    assert time.perf_counter() - start < 60  # Ray alone would retry for minutes
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"arena: error: cannot start or reach the Ray cluster at 127.0.0.1:{port}: nothing answers")
+    assert "\n" not in err
+    assert main([*args, "--address", "nonsense"]) == 2
+    assert capsys.readouterr().err.strip() == "arena: error: --address must be auto or HOST:PORT, got 'nonsense'"
+    assert not (tmp_path / "x").exists()
 
 
 # ---------------------------------------------------------------------------------------- on Ray
