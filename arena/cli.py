@@ -159,7 +159,20 @@ def _error(message: str) -> int:
     return 2
 
 
+def _ctrl_c_interrupts() -> None:
+    """Ctrl-C raises KeyboardInterrupt even when ``arena`` was started with SIGINT ignored (a
+    background job of a non-interactive shell, ``nohup``): every command relies on it to leave
+    cleanly and keep finished work. Only in the main thread of the ``arena`` command itself."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and sys.argv and \
+            os.path.basename(sys.argv[0]) in ("arena", "__main__.py"):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _ctrl_c_interrupts()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
