@@ -38,3 +38,14 @@ def test_az_takes_a_run_directory(tmp_path):
     assert main(["train", "alphazero", "tic_tac_toe", "--config", str(config), "--out", str(run), "--no-progress"]) == 0
     bot = bots.make(f"az:{run}", arena.make("tic_tac_toe"), seed=0)
     assert bot.name == "az:best.pt"
+
+
+@pytest.mark.parametrize(("game", "size"), [("othello", 6), ("hex", 7)])
+def test_shipped_models_of_games_written_to_the_protocol(game, size):
+    env = arena.make(game, size=size)
+    bot = bots.make("az", env, seed=0, playouts=16)
+    env.reset()
+    obs = env.observe(env.agent_selection)
+    action = bot.act(obs["observation"], obs["action_mask"])
+    assert obs["action_mask"][action] == 1
+    assert bot.name == f"az:{game}_{size}x{size}.pt"
