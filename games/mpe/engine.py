@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -163,10 +164,11 @@ class ParticleWorld(BatchedParallelGame):
 
     # -- reset ------------------------------------------------------------------------------
 
+    @abstractmethod
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Initial ``(pos[n, E, 2], goal[n, G])`` of ``n`` copies, in mpe2's order of draws (so a
-        batch of one reset with seed ``s`` starts where mpe2's ``reset(seed=s)`` does)."""
-        raise NotImplementedError
+        batch of one reset with seed ``s`` starts where mpe2's ``reset(seed=s)`` does); each world
+        module implements it."""
 
     def reset(self, seed: int | None = None) -> dict[str, np.ndarray]:
         """Reset every copy (``seed``: an int seeds the engine's generator; None continues it).
