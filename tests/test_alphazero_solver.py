@@ -223,6 +223,24 @@ def test_az_solver_switch():
         bots.make("az", env, seed=0, solver="yes")
 
 
+def test_az_playouts_in_the_spec(tmp_path):
+    from arena.alphazero.bot import DEFAULT_PLAYOUTS, PRETRAINED_DIR
+
+    env = arena.make("tic_tac_toe")
+    assert bots.make("az", env, seed=0).params.num_simulations == DEFAULT_PLAYOUTS
+    assert bots.make("az:64", env, seed=0).params.num_simulations == 64
+    bot = bots.make("az:64:nosolver", env, seed=0)
+    assert bot.params.num_simulations == 64 and not bot.params.solver
+    model = PRETRAINED_DIR / "tic_tac_toe.pt"
+    assert bots.make(f"az:{model}:32", env, seed=0).params.num_simulations == 32
+    assert bots.make(f"az:{model}:32", env, seed=0, playouts=8).params.num_simulations == 8  # the option wins
+    numbered = tmp_path / "123"  # a checkpoint whose name is a number is still a checkpoint
+    numbered.write_bytes(model.read_bytes())
+    assert bots.make(f"az:{numbered}", env, seed=0).params.num_simulations == DEFAULT_PLAYOUTS
+    with pytest.raises(bots.BotSpecError, match="playouts must be >= 1"):
+        bots.make("az:0", env, seed=0)
+
+
 def test_az_takes_a_win_in_one_and_blocks_in_tic_tac_toe():
     env = arena.make("tic_tac_toe")
     game = env.game

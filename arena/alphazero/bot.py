@@ -2,7 +2,8 @@
 
 ``az:<checkpoint>`` loads a model file (or a training checkpoint); ``az`` alone loads the shipped
 default for the game from :mod:`arena.alphazero.pretrained`. It searches 400 playouts per move
-unless the ``playouts=`` option (``arena play --playouts N``) says otherwise. The search batches the leaves of its
+unless the spec (``az:CHECKPOINT:800``, ``az:800`` for the shipped model) or the ``playouts=`` option
+(``arena play --playouts N``, which wins) says otherwise. The search batches the leaves of its
 single tree with virtual loss (``leaves_per_call`` leaves per network call), keeps the subtree of
 the moves played, always plays the most visited move (tau -> 0) and adds no noise. The search
 proves wins and losses (MCTS-Solver): a proven win is played, a proven loss never is unless every
@@ -145,9 +146,16 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
     playouts = options.pop("playouts", None)
     solver = options.pop("solver", None)
-    head, _, tail = argument.rpartition(":")
-    if (tail if head or argument == tail else "") in ("solver", "nosolver"):  # az:nosolver, az:PATH:nosolver
-        argument, solver = head, tail == "solver"
+    while argument:  # trailing options: az:PATH:800, az:PATH:nosolver, az:800:nosolver, az:nosolver
+        head, _, tail = argument.rpartition(":")
+        if tail in ("solver", "nosolver"):
+            solver = tail == "solver"
+        elif tail.isdigit() and not Path(argument).expanduser().exists():
+            if playouts is None:  # an explicit playouts= option (arena play --playouts) wins
+                playouts = int(tail)
+        else:
+            break
+        argument = head
     if solver is not None and not isinstance(solver, bool):
         raise BotSpecError(f"az option solver={solver!r} must be True or False")
     solver = True if solver is None else solver
@@ -176,4 +184,4 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
         raise BotSpecError(str(exc)) from None
 
 
-register_bot("az", _make_az, "az[:CHECKPOINT][:nosolver]")
+register_bot("az", _make_az, "az[:CHECKPOINT][:PLAYOUTS][:nosolver]")
