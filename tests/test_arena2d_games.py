@@ -177,6 +177,31 @@ def test_batched_engine_autoresets_finished_copies() -> None:
     assert engine.active.all(), "finished copies start over with everyone alive"
 
 
+@pytest.mark.parametrize("name", ["Sumo-2T1P", "Gunner-2T1P"])
+def test_autoreset_reports_the_ended_copies_last_observations(name: str) -> None:
+    """``infos[agent]["final_observation"]`` is what the copy saw before its reset (what an engine
+    without autoreset shows), the current view for copies that go on."""
+    auto, plain = make_batched(name, 16, autoreset=True), make_batched(name, 16, autoreset=False)
+    auto.reset(seed=3)
+    plain.reset(seed=3)
+    rng = np.random.default_rng(3)
+    n = len(auto.action_names)
+    for _ in range(auto.max_steps + 1):
+        actions = {a: rng.integers(0, n, 16) for a in auto.possible_agents}
+        obs, _, _, _, infos = auto.step(actions)
+        plain_obs, _, _, _, _ = plain.step(actions)
+        if "final_observation" in infos[auto.possible_agents[0]]:
+            done = plain.social.over
+            assert done.any() and auto.reset_count > 16
+            for a in auto.possible_agents:
+                np.testing.assert_array_equal(infos[a]["final_observation"], plain_obs[a])
+                assert not np.array_equal(obs[a][done], plain_obs[a][done])  # reset: a new episode's view
+            return
+        for a in auto.possible_agents:
+            np.testing.assert_array_equal(obs[a], plain_obs[a])
+    pytest.fail("no copy ended within the time limit")
+
+
 @pytest.mark.parametrize("name", ["Sumo-2T1P", "Tennis-2T1P", "Push-2T2P", "BlowBlow-2T2P", "CaptureTheFlag-2T2P",
                                   "Gunner-2T1P", "Crossroads-2T2P", "Soccer-Dense-2T2P"])
 def test_batched_rewards_equal_arena_social_per_episode_evaluation(name: str) -> None:

@@ -61,16 +61,45 @@ def test_an_episode_ends_with_its_final_observation_and_return(batched):
     vector.close()
 
 
+def test_two_d_engine_bootstraps_from_its_final_observation_at_a_time_limit():
+    """The 2-D engine reports the reset copies' last observations, so a time-limit ending is a
+    truncation (the critic bootstraps from the final observation), not a termination."""
+    pool = EnvPool(lambda: arena.make("Sumo-2T1P"), 2, agent_spaces(arena.make("Sumo-2T1P")), seed=0)
+    assert pool.batched
+    engine = pool.vector.engine
+    truncations = 0
+    for _ in range(400):
+        actions = [np.eye(a.act_dim, dtype=np.float32)[np.zeros(2, int)] for a in pool.agents]
+        steps_before = engine.steps.copy()
+        next_obs, _, terminated, active, finished = pool.step(actions)
+        at_limit = steps_before + 1 >= engine.max_steps
+        if finished and at_limit.any():
+            truncations += 1
+            rows = np.flatnonzero(at_limit)
+            assert not terminated[rows][active[rows] > 0].any()
+            # what the critic bootstraps from is the old episode's last view, not the new first one
+            assert not np.allclose(next_obs[0][rows], pool.vector.obs[pool.names[0]][rows])
+    assert truncations > 0
+    pool.close()
+
+
 def test_engine_without_final_observations_ends_the_return_at_a_time_limit():
     pool = EnvPool(lambda: arena.make("Sumo-2T1P"), 2, agent_spaces(arena.make("Sumo-2T1P")), seed=0)
     assert pool.batched
+    engine_step = pool.vector.engine.step
+
+    def step_without_final_observations(actions):  # an engine that does not report them
+        obs, rew, term, trunc, infos = engine_step(actions)
+        return obs, rew, term, trunc, {a: {} for a in infos}
+
+    pool.vector.engine.step = step_without_final_observations
     ends = 0
     for _ in range(400):
         actions = [np.eye(a.act_dim, dtype=np.float32)[np.zeros(2, int)] for a in pool.agents]
         _, _, terminated, active, finished = pool.step(actions)
         if finished:
             ends += 1
-            # the 2-D engine reports no final observation: the copy's return ends there, no bootstrap
+            # no final observation: the copy's return ends there, no bootstrap
             assert terminated[active > 0].all()
     assert ends > 0
     pool.close()

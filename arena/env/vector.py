@@ -251,7 +251,7 @@ class BatchedVectorEnv(VectorEnv):
     Copies end when every agent's game has ended; an agent whose game ended earlier (a dead
     agent in a 2-D game) stays out of ``alive`` until its copy resets. When the engine reports
     the old episode's last observations (``infos[agent]["final_observation"]``, as the particle
-    worlds do) they are ``final_obs``; an engine that does not (the 2-D engine) gives the new
+    worlds and the 2-D engine do) they are ``final_obs``; an engine that does not gives the new
     episode's first observation there and ``VectorStep.final_is_last`` is False, so that a learner
     can treat a truncation as the end of the return.
     """

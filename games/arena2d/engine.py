@@ -49,7 +49,8 @@ class Arena2DGame(BatchedParallelGame):
     """``num_envs`` copies of a 2-D game (see the module docstring for the step).
 
     ``autoreset``: copies whose episode ended are reset at the end of :meth:`step` (the returned
-    observations are then the new episode's); the PettingZoo view leaves it off.
+    observations are then the new episode's, and ``infos[agent]["final_observation"]`` holds the
+    ``[B, ...]`` observations from before the reset); the PettingZoo view leaves it off.
     ``track_terms``: keep the per-node reward terms of the last step in ``self.reward_terms``
     ``[B, nodes, A]`` (the view reports them in ``infos[agent]["reward_terms"]``).
     """
@@ -430,14 +431,28 @@ class Arena2DGame(BatchedParallelGame):
             truncated = truncated_env[:, None] & leaf_alive_pre_finish
             terminated = ~leaf_alive & ~truncated
         done = social.over.copy()
+        infos: dict[str, Any] = {a: {} for a in self.possible_agents}
         if self.autoreset and done.any():
+            # The ended copies' last observations, before the reset replaces them: what a learner
+            # bootstraps from at a time limit (gymnasium's vector-env convention).
             idx = np.flatnonzero(done)
+            if self.image_size:
+                final = self._observe()
+            else:  # observe just the ended copies; the others' rows are filled in below
+                ended = self._observe(idx)
+                final = {a: np.empty((self.num_envs, self.vector_size), np.float32) for a in self.possible_agents}
+                for a in self.possible_agents:
+                    final[a][idx] = ended[a]
             self._reset_copies(idx, self._seed_source.integers(0, 2**63 - 1, size=len(idx)))
         obs = self._observe()
+        if self.autoreset and done.any():
+            for a in self.possible_agents:
+                if not self.image_size:
+                    final[a][~done] = obs[a][~done]  # copies that go on: their last view is the current one
+                infos[a]["final_observation"] = final[a]
         rew = {a: rewards[:, i] for i, a in enumerate(self.possible_agents)}
         term = {a: terminated[:, i] for i, a in enumerate(self.possible_agents)}
         trunc = {a: truncated[:, i] for i, a in enumerate(self.possible_agents)}
-        infos: dict[str, Any] = {a: {} for a in self.possible_agents}
         return obs, rew, term, trunc, infos
 
     def _fire(self, want: np.ndarray, c: np.ndarray, s: np.ndarray) -> None:
@@ -547,16 +562,23 @@ class Arena2DGame(BatchedParallelGame):
 
     # -- observations ---------------------------------------------------------------------------
 
-    def _observe(self) -> dict[str, np.ndarray]:
-        """``{agent: obs[B, ...]}`` from the observation kernel (see :func:`physics.observe`)."""
-        vector = np.empty((self.num_envs, self.num_agents, self.vector_size), dtype=np.float32)
-        observe(self.pos, self.vel, self.angle, self.active, self.radius, self.half, self.body_team, self.wall_pos,
-                self.wall_half, self.wall_dead, self.num_agents, self.others_idx, self.others_mask, self.zone_pos,
-                self.relative, self.half_extent, self.diameter, self.speed_scale, self.ammo, self.gun_ammo,
-                self.reload, self.gun_reload, self.health, self.max_health, self.lidar_rays, self.lidar_fov,
-                self.lidar_range, vector)
+    def _observe(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """``{agent: obs[B, ...]}`` from the observation kernel (see :func:`physics.observe`);
+        with ``rows``, only those copies' (``[len(rows), ...]``)."""
+        def per_copy(a: np.ndarray) -> np.ndarray:
+            return a if rows is None else a[rows]
+
+        count = self.num_envs if rows is None else len(rows)
+        vector = np.empty((count, self.num_agents, self.vector_size), dtype=np.float32)
+        observe(per_copy(self.pos), per_copy(self.vel), per_copy(self.angle), per_copy(self.active), self.radius,
+                self.half, self.body_team, self.wall_pos, self.wall_half, self.wall_dead, self.num_agents,
+                self.others_idx, self.others_mask, self.zone_pos, self.relative, self.half_extent, self.diameter,
+                self.speed_scale, per_copy(self.ammo), self.gun_ammo, per_copy(self.reload), self.gun_reload,
+                per_copy(self.health), self.max_health, self.lidar_rays, self.lidar_fov, self.lidar_range, vector)
         if not self.image_size:
             return {a: vector[:, i] for i, a in enumerate(self.possible_agents)}
+        if rows is not None:
+            raise ValueError("observing selected copies covers vector observations only")
         images = self._images()
         return {a: {"vector": vector[:, i], "image": images[:, i]} for i, a in enumerate(self.possible_agents)}
 
