@@ -1,4 +1,5 @@
-"""``arena train alphazero GAME [--config FILE.yaml] --out DIR [--resume] [--device cuda]``."""
+"""``arena train alphazero GAME [--config FILE.yaml] --out DIR [--resume] [--device cuda]
+[--actors N] [--backend local|ray] [--address auto|HOST:PORT]``."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="keyword argument for the game (repeatable), e.g. --env-arg size=6")
     p.add_argument("--seed", type=int, help="override the config's seed")
     p.add_argument("--no-progress", action="store_true", help="print one line per iteration instead of a bar")
+    p.add_argument("--actors", type=int, help="self-play actors feeding this trainer, one CPU thread each "
+                                              "(default: config, 1 = self-play in this process)")
+    p.add_argument("--backend", help="where the actors run: local (processes) or ray (Ray actors; needs the "
+                                     "[distributed] extra)")
+    p.add_argument("--address", help="--backend ray: auto (the cluster on this machine) or HOST:PORT of a head "
+                                     "node (default: a private Ray instance)")
     p.set_defaults(func=run)
 
 
@@ -34,12 +41,15 @@ def run(args: argparse.Namespace) -> int:
     from arena.commands.match import game_kwargs as board_kwargs
 
     game_kwargs = board_kwargs(args)  # --size / --n-in-row, gomoku only
-    config = load_config(args.config, device=args.device, iterations=args.iterations, seed=args.seed)
+    config = load_config(args.config, device=args.device, iterations=args.iterations, seed=args.seed,
+                         actors=args.actors, backend=args.backend)
     if config.game_kwargs and args.game != config.game:
         raise ValueError(f"the config's game_kwargs are for '{config.game}', not '{args.game}'")
     config = config.replace(game=args.game, game_kwargs={**config.game_kwargs, **game_kwargs})
     if args.resume:
         config = resumed_config(args, config)
+    if args.address is not None and config.backend != "ray":
+        raise ValueError("--address applies to --backend ray only")
     import arena
 
     env = arena.make(config.game, **config.game_kwargs)  # fails early with the registry's message
@@ -52,19 +62,20 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"AlphaZero cannot train on '{config.game}': {exc}") from None
     from arena.alphazero.trainer import train
 
-    trainer = train(config, args.out, resume=args.resume, show_progress=not args.no_progress)
+    trainer = train(config, args.out, resume=args.resume, show_progress=not args.no_progress,
+                    address=args.address)
     print(f"done: {trainer.iteration} iterations, {trainer.games_played} games; "
           f"play it with --opponent az:{args.out}/best.pt")
     return 0
 
 
 # Fields a resumed run may change: how long it trains and where; everything else is the run's own.
-RESUME_CHANGEABLE = ("iterations", "device", "time_limit_minutes")
+RESUME_CHANGEABLE = ("iterations", "device", "time_limit_minutes", "actors", "backend")
 
 
 def resumed_config(args: argparse.Namespace, requested: Any) -> Any:
     """The config a ``--resume`` continues with: the one stored in ``OUT/checkpoint.pt``, with only
-    ``--iterations`` / ``--device`` applied. A ``--config``, ``--seed`` or game option that would
+    ``--iterations`` / ``--device`` / ``--actors`` / ``--backend`` applied. A ``--config``, ``--seed`` or game option that would
     change anything else is refused with a one-line diff; no checkpoint is "nothing to resume"."""
     from pathlib import Path
 
@@ -80,7 +91,9 @@ def resumed_config(args: argparse.Namespace, requested: Any) -> Any:
         stored = AlphaZeroConfig.from_dict(dict(state["config"]), source=str(checkpoint))
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{checkpoint} is not an AlphaZero training checkpoint ({exc})") from None
-    changes = {k: v for k, v in (("iterations", args.iterations), ("device", args.device)) if v is not None}
+    changes = {k: v for k, v in (("iterations", args.iterations), ("device", args.device),
+                                 ("actors", getattr(args, "actors", None)), ("backend", getattr(args, "backend", None)))
+               if v is not None}
     if args.game != stored.game:
         raise ValueError(f"--resume: {args.out} trains {stored.game}, not {args.game}")
     # Without --config the requested config is the defaults: only explicit options can differ then.
@@ -91,8 +104,8 @@ def resumed_config(args: argparse.Namespace, requested: Any) -> Any:
     diff = [f"{k} {old[k]!r} -> {base[k]!r}" for k in old if k not in RESUME_CHANGEABLE and base.get(k) != old[k]]
     if diff:
         raise ValueError(f"--resume keeps the run's stored config, but this asks for {', '.join(diff)}; drop "
-                         "--config/--seed/game options to continue as stored (only --iterations and --device "
-                         "may change), or start a new run with another --out")
+                         "--config/--seed/game options to continue as stored (only --iterations, --device, "
+                         "--actors and --backend may change), or start a new run with another --out")
     if args.config:
         changes = {k: base[k] for k in RESUME_CHANGEABLE}
     return stored.replace(**changes)

@@ -85,6 +85,8 @@ class AlphaZeroConfig:
     # intra-op threads made tic-tac-toe's first iteration 15x slower: 170 s vs 11 s, docs/alphazero.md)
     snapshot_every: int = 10  # keep OUT/iter_NNNN.pt every this many iterations (0: never)
     init_from: str = ""  # warm start: initial weights from this model file or checkpoint ("": random init)
+    actors: int = 1  # self-play actors (1: in the trainer process; N: N processes feeding it, docs/distributed.md)
+    backend: str = "local"  # where the actors run: "local" (processes) or "ray" (Ray actors)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -93,7 +95,7 @@ class AlphaZeroConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first bad field."""
         positive = ["blocks", "channels", "value_hidden", "num_simulations", "selfplay_batch",
-                    "games_per_iteration", "replay_capacity", "batch_size", "iterations", "eval_games"]
+                    "games_per_iteration", "replay_capacity", "batch_size", "iterations", "eval_games", "actors"]
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"config field '{name}' must be >= 1, got {getattr(self, name)}")
@@ -117,6 +119,8 @@ class AlphaZeroConfig:
             raise ConfigError(f"config field 'gating_threshold' must be in (0, 1), got {self.gating_threshold}")
         if self.mode not in ("continuous", "gating"):
             raise ConfigError(f"config field 'mode' must be 'continuous' or 'gating', got {self.mode!r}")
+        if self.backend not in ("local", "ray"):
+            raise ConfigError(f"config field 'backend' must be 'local' or 'ray', got {self.backend!r}")
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ConfigError(f"config field 'device' must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if any(int(p) < 1 for p in self.eval_mcts_playouts):

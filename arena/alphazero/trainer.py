@@ -91,6 +91,8 @@ class AlphaZeroTrainer:
         self.history: list[dict[str, float]] = []
         # Progress of an unfinished self-play phase (see self_play_phase), saved with checkpoints.
         self.selfplay_partial: dict[str, Any] | None = None
+        # Self-play actors (arena.alphazero.actors) when the run has them; train() starts them.
+        self.actors: Any = None
 
     # ------------------------------------------------------------------ pieces
     def make_env(self) -> Any:
@@ -137,6 +139,8 @@ class AlphaZeroTrainer:
         trainer's caller saves then), so a kill loses at most that much self-play; a checkpoint
         holding a partial phase resumes it."""
         c = self.config
+        if self.actors is not None and self.selfplay_partial is None:
+            return self._actor_phase(num_games, on_move)
         resume, self.selfplay_partial = self.selfplay_partial, None
 
         def keep(snapshot: dict[str, Any]) -> None:
@@ -152,13 +156,29 @@ class AlphaZeroTrainer:
                          full_search_fraction=c.full_search_fraction if c.playout_cap_randomisation else 1.0,
                          fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning)
         self.selfplay_partial = None  # the phase is over: its positions go into the replay buffer now
+        self._add_selfplay(data)
+        return data
+
+    def _actor_phase(self, num_games: int, on_move: Callable[[int, int], None] | None) -> SelfPlayData:
+        """Self-play on the actors: the player network's weights go to every actor, each plays its
+        share of the games seeded by (seed, iteration, actor), the data merge in actor order."""
+        from arena.alphazero.actors import game_shares, merge
+
+        start = time.perf_counter()
+        parts = self.actors.play(self.best_model.state_dict(), self.iteration,
+                                 game_shares(num_games, len(self.actors)), on_move)
+        data = merge(parts, time.perf_counter() - start)
+        self._add_selfplay(data)
+        return data
+
+    def _add_selfplay(self, data: SelfPlayData) -> None:
+        c = self.config
         planes, pi, z = data.planes, data.pi, data.z
         if c.augment:
             planes, pi, z = augment(self.game, planes, pi, z)
         self.replay.add(planes, pi, z)
         self.games_played += data.games
         self.positions_played += data.positions
-        return data
 
     # ------------------------------------------------------------------ 3. train
     def train_phase(self, steps: int) -> dict[str, float]:
@@ -343,11 +363,16 @@ def _scalar_logger(out_dir: Path, enabled: bool) -> Any:
 
 
 def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False, show_progress: bool = True,
-          print_fn: Callable[[str], None] = print) -> AlphaZeroTrainer:
-    """Run (or resume) training into ``out_dir`` until ``config.iterations`` or the time limit."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+          print_fn: Callable[[str], None] = print, address: str | None = None) -> AlphaZeroTrainer:
+    """Run (or resume) training into ``out_dir`` until ``config.iterations`` or the time limit.
 
+    With ``config.actors > 1`` (or ``backend: ray``) self-play runs on actors
+    (:mod:`arena.alphazero.actors`; ``address`` names the Ray cluster) and checkpoints are written
+    at iteration boundaries only."""
+    from arena.alphazero.actors import start_actors, uses_actors
+
+    if address is not None and config.backend != "ray":
+        raise ValueError("--address applies to --backend ray only")
     out = Path(out_dir)
     checkpoint = out / "checkpoint.pt"
     if checkpoint.exists() and not resume:
@@ -360,6 +385,22 @@ def train(config: AlphaZeroConfig, out_dir: str | Path, *, resume: bool = False,
                   if partial is not None else "")
         print_fn(f"resumed {out} at iteration {trainer.iteration} ({trainer.games_played} games{inside})")
     (out / "config.yaml").write_text(_yaml_dump(config.to_dict()))
+    if uses_actors(config):
+        trainer.actors = start_actors(config, address)
+        print_fn(f"self-play on {len(trainer.actors)} {config.backend} actors")
+    try:
+        return _train_loop(trainer, config, out, show_progress, print_fn)
+    finally:
+        if trainer.actors is not None:
+            trainer.actors.close()
+            trainer.actors = None
+
+
+def _train_loop(trainer: AlphaZeroTrainer, config: AlphaZeroConfig, out: Path, show_progress: bool,
+                print_fn: Callable[[str], None]) -> AlphaZeroTrainer:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     writer = _scalar_logger(out, config.tensorboard)
     deadline = time.monotonic() + config.time_limit_minutes * 60 if config.time_limit_minutes > 0 else None
     console = Console(stderr=True)
