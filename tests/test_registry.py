@@ -244,3 +244,15 @@ def test_a_recipe_names_a_game_file_relative_to_itself(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     recipe = load_recipe(folder / "recipe.yaml")
     assert Path(recipe.game) == folder / "bump.yaml" and recipe.game_kwargs == {"actions": "discrete"}
+
+
+def test_a_turn_based_module_path_names_what_each_trainer_needs(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """A plain AEC module path asked for its Parallel API says it is turn-based, and the trainers
+    that need simultaneous moves say so in their own words."""
+    with pytest.raises(ValueError, match="turn-based and only has the AEC API"):
+        arena.make("pettingzoo.classic.tictactoe_v3", api="parallel")
+    assert main(["train", "maddpg", "pettingzoo.classic.tictactoe_v3", "--out", str(tmp_path / "m"),
+                 "--episodes", "5", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "MADDPG needs a simultaneous-move ParallelEnv" in err[0]

@@ -337,7 +337,8 @@ def _module_env(module: Any, api: Api | None = None, **kwargs: Any) -> Any:
     want_parallel = api == "parallel" or (api is None and hasattr(module, "parallel_env"))
     if want_parallel:
         if not hasattr(module, "parallel_env"):
-            raise ValueError(f"module '{module.__name__}' has no parallel_env(); use api='aec'")
+            raise ValueError(f"module '{module.__name__}' is turn-based and only has the AEC API (no parallel_env()); "
+                             "use api='aec'")
         return module.parallel_env(**kwargs)
     return module.env(**kwargs)
 
