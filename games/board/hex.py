@@ -39,6 +39,7 @@ import numpy as np
 
 from arena.env.batched import BatchedState, Symmetry, grid_symmetries
 from games.board.mnk import IllegalMoveError
+from games.board.notation import cell_name, parse_cell, stone_planes, win_loss_returns
 
 ONGOING = -1
 MIN_SIZE = 5
@@ -248,19 +249,12 @@ class HexGame:
 
     def returns(self, state: HexState) -> np.ndarray:
         """``[B, 2]`` float32: +1 the winner, -1 the loser, zeros while the game goes on."""
-        out = np.zeros((state.batch_size, 2), dtype=np.float32)
-        out[state.winner == 0] = (1.0, -1.0)
-        out[state.winner == 1] = (-1.0, 1.0)
-        return out
+        return win_loss_returns(state.winner)
 
     # ------------------------------------------------------------------ observations
     def observation(self, state: HexState, seat: np.ndarray | int) -> np.ndarray:
         """``[B, N, N, 3]`` int8: own stones, opponent stones, 1 everywhere when ``seat`` is seat 1."""
-        seat = np.broadcast_to(np.asarray(seat, dtype=np.int8), (state.batch_size,))
-        own = (seat + 1)[:, None, None]
-        opp = (2 - seat)[:, None, None]
-        second = np.broadcast_to((seat == 1)[:, None, None], state.board.shape)
-        return np.stack([state.board == own, state.board == opp, second], axis=-1).astype(np.int8)
+        return stone_planes(state.board, seat, seat_plane=True)
 
     def state_from_observation(self, observation: np.ndarray) -> HexState:
         """Rebuild the position of the player to move from its ``[N, N, 3]`` observation (the
@@ -296,8 +290,7 @@ class HexGame:
             return "swap"
         if not 0 <= action < self.num_cells:
             raise ValueError(f"action {action} is out of range 0..{self.num_actions - 1}")
-        r, c = divmod(action, self.size)
-        return f"{string.ascii_lowercase[c]}{r + 1}"
+        return cell_name(action, self.size, self.size, top_row_is_1=True)
 
     def parse_action(self, text: str) -> int:
         """Inverse of :meth:`action_to_str`; raises ``ValueError`` with a hint when malformed."""
@@ -306,15 +299,8 @@ class HexGame:
             if not self.swap:
                 raise ValueError("'swap' is not a move in this game: start it with swap=True for the pie rule")
             return self.swap_action
-        last = string.ascii_lowercase[self.size - 1]
-        extra = ", or 'swap'" if self.swap else ""
-        hint = f"type a column a-{last} and a row 1-{self.size} (row 1 at the top), e.g. c2{extra}"
-        if len(t) < 2 or t[0] not in string.ascii_lowercase[: self.size] or not t[1:].isdigit():
-            raise ValueError(f"'{text}' is not a Hex cell: {hint}")
-        row = int(t[1:])
-        if not 1 <= row <= self.size:
-            raise ValueError(f"'{text}' is off the board: {hint}")
-        return (row - 1) * self.size + string.ascii_lowercase.index(t[0])
+        return parse_cell(text, self.size, self.size, top_row_is_1=True, what="a Hex cell", example="c2",
+                          extra=", or 'swap'" if self.swap else "")
 
     def cell_of_action(self, state: HexState, index: int, action: int) -> int:
         """The cell a move puts a stone on; for the swap, the mirrored cell of the opening stone."""

@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from arena.env.batched import DIHEDRAL, BatchedState, Symmetry, grid_symmetries
+from games.board.notation import cell_name, parse_cell, stone_planes, win_loss_returns
 
 ONGOING = -1
 DRAW = 2
@@ -270,10 +271,7 @@ class MNKGame:
 
     def returns(self, state: BoardState) -> np.ndarray:
         """``[B, 2]`` float32 final scores per seat: +1 win, -1 loss, 0 draw or ongoing."""
-        out = np.zeros((state.batch_size, 2), dtype=np.float32)
-        out[state.winner == 0] = (1.0, -1.0)
-        out[state.winner == 1] = (-1.0, 1.0)
-        return out
+        return win_loss_returns(state.winner)
 
     # ------------------------------------------------------------------ observations
     def observation(self, state: BoardState, seat: np.ndarray | int) -> np.ndarray:
@@ -281,10 +279,7 @@ class MNKGame:
 
         The same layout as PettingZoo classic's ``connect_four_v3`` and ``tictactoe_v3``.
         """
-        seat = np.broadcast_to(np.asarray(seat, dtype=np.int8), (state.batch_size,))
-        own = (seat + 1)[:, None, None]
-        opp = (2 - seat)[:, None, None]
-        return np.stack([state.board == own, state.board == opp], axis=-1).astype(np.int8)
+        return stone_planes(state.board, seat, seat_plane=False)
 
     def state_from_observation(self, observation: np.ndarray) -> BoardState:
         """Rebuild the position of the player to move from its ``[H, W, 2]`` observation planes.
@@ -313,8 +308,7 @@ class MNKGame:
         (letters left to right, numbers bottom to top, as on a gomoku board)."""
         if self.gravity:
             return str(action + 1)
-        r, c = divmod(int(action), self.cols)
-        return f"{string.ascii_lowercase[c]}{self.rows - r}"
+        return cell_name(action, self.rows, self.cols, top_row_is_1=False)
 
     def parse_action(self, text: str) -> int:
         """Inverse of :meth:`action_to_str`; raises ``ValueError`` with a hint when malformed."""
@@ -323,14 +317,7 @@ class MNKGame:
             if not t.isdigit() or not 1 <= int(t) <= self.cols:
                 raise ValueError(f"'{text}' is not a column: type a number from 1 to {self.cols}")
             return int(t) - 1
-        last_col = string.ascii_lowercase[self.cols - 1]
-        hint = f"type a column letter a-{last_col} and a row number 1-{self.rows}, e.g. a1"
-        if len(t) < 2 or t[0] not in string.ascii_lowercase[: self.cols] or not t[1:].isdigit():
-            raise ValueError(f"'{text}' is not a cell: {hint}")
-        row_number = int(t[1:])
-        if not 1 <= row_number <= self.rows:
-            raise ValueError(f"'{text}' is off the board: {hint}")
-        return (self.rows - row_number) * self.cols + string.ascii_lowercase.index(t[0])
+        return parse_cell(text, self.rows, self.cols, top_row_is_1=False, what="a cell", example="a1")
 
     def cell_of_action(self, state: BoardState, index: int, action: int) -> int:
         """Flat cell a move would occupy (for highlighting): the drop cell on gravity boards."""

@@ -37,6 +37,7 @@ import numpy as np
 
 from arena.env.batched import BatchedState, Symmetry, grid_symmetries
 from games.board.mnk import IllegalMoveError
+from games.board.notation import cell_name, parse_cell, stone_planes, win_loss_returns
 
 ONGOING = -1
 DRAW = 2
@@ -433,10 +434,7 @@ class OthelloGame:
 
     def returns(self, state: OthelloState) -> np.ndarray:
         """``[B, 2]`` float32: +1 more discs, -1 fewer, 0 equal or ongoing."""
-        out = np.zeros((state.batch_size, 2), dtype=np.float32)
-        out[state.winner == 0] = (1.0, -1.0)
-        out[state.winner == 1] = (-1.0, 1.0)
-        return out
+        return win_loss_returns(state.winner)
 
     def disc_counts(self, state: OthelloState) -> np.ndarray:
         """``[B, 2]`` int: black and white discs on each board."""
@@ -446,11 +444,7 @@ class OthelloGame:
     # ------------------------------------------------------------------ observations
     def observation(self, state: OthelloState, seat: np.ndarray | int) -> np.ndarray:
         """``[B, N, N, 3]`` int8: own discs, opponent discs, 1 everywhere when ``seat`` is white."""
-        seat = np.broadcast_to(np.asarray(seat, dtype=np.int8), (state.batch_size,))
-        own = (seat + 1)[:, None, None]
-        opp = (2 - seat)[:, None, None]
-        white = np.broadcast_to((seat == 1)[:, None, None], state.board.shape)
-        return np.stack([state.board == own, state.board == opp, white], axis=-1).astype(np.int8)
+        return stone_planes(state.board, seat, seat_plane=True)
 
     def state_from_observation(self, observation: np.ndarray) -> OthelloState:
         """Rebuild the position of the player to move from its ``[N, N, 3]`` observation.
@@ -486,22 +480,15 @@ class OthelloGame:
             return "pass"
         if not 0 <= action < self.num_cells:
             raise ValueError(f"action {action} is out of range 0..{self.num_actions - 1}")
-        r, c = divmod(action, self.size)
-        return f"{string.ascii_lowercase[c]}{r + 1}"
+        return cell_name(action, self.size, self.size, top_row_is_1=True)
 
     def parse_action(self, text: str) -> int:
         """Inverse of :meth:`action_to_str`; raises ``ValueError`` with a hint when malformed."""
         t = text.strip().lower()
         if t == "pass":
             return self.pass_action
-        last = string.ascii_lowercase[self.size - 1]
-        hint = f"type a column a-{last} and a row 1-{self.size} (row 1 at the top), e.g. d3, or 'pass'"
-        if len(t) < 2 or t[0] not in string.ascii_lowercase[: self.size] or not t[1:].isdigit():
-            raise ValueError(f"'{text}' is not an Othello move: {hint}")
-        row = int(t[1:])
-        if not 1 <= row <= self.size:
-            raise ValueError(f"'{text}' is off the board: {hint}")
-        return (row - 1) * self.size + string.ascii_lowercase.index(t[0])
+        return parse_cell(text, self.size, self.size, top_row_is_1=True, what="an Othello move", example="d3",
+                          extra=", or 'pass'")
 
     def cell_of_action(self, state: OthelloState, index: int, action: int) -> int:
         """The cell a move places its disc on; -1 for the pass."""
