@@ -69,7 +69,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from arena.env.vector import VectorEnv, make_vector_env
+from arena.env.vector import VectorEnv, VectorStep, make_vector_env
 
 # =============================================================================================
 # 1. Configuration
@@ -103,6 +103,8 @@ class PPOConfig:
     entropy_coef: float = 0.01  # entropy bonus beta (book: --entropy-coef 0.01)
     max_grad_norm: float = 0.5  # global gradient-norm clip (a2c-ppo-acktr default)
     normalize_advantages: bool = True  # per-minibatch advantage normalisation
+    value_norm: bool = False  # value head predicts returns scaled by their running mean/std (MAPPO's ValueNorm)
+    bootstrap_truncation: bool = True  # a time-limit end adds gamma * V(last observation) to the last reward
     num_envs: int = 16  # env copies collected in lockstep (book: --num-processes 16)
     num_steps: int = 1024  # rollout length per copy between updates (book: --num-steps 1024)
     num_minibatches: int = 16  # minibatches per epoch (book: --num-mini-batch 16)
@@ -114,6 +116,7 @@ class PPOConfig:
     sequence_length: int = 32  # truncated-BPTT chunk length for the recurrent update
     init_log_std: float = 0.0  # initial log standard deviation of Gaussian (Box) actions
     normalize_obs: bool = True  # running mean/std observation normalisation (book: --normalize-obs)
+    agent_ids: bool = False  # append a one-hot of the agent's seat in its network group to its inputs
     obs_clip: float = 10.0  # clip normalised observations to +-obs_clip (VecNormalize default)
     sharing: str = "auto"  # parameter sharing: auto | team | agent | all (see the module docstring)
     critic: str = "local"  # value input: local (own observation, IPPO) | central (the team's observations, MAPPO)
@@ -162,7 +165,8 @@ class PPOConfig:
             integer(name, low)
         if self.total_steps is not None:
             integer("total_steps", 1)
-        for name in ("clip_value_loss", "normalize_advantages", "recurrent", "normalize_obs"):
+        for name in ("clip_value_loss", "normalize_advantages", "recurrent", "normalize_obs", "value_norm",
+                     "bootstrap_truncation", "agent_ids"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "true or false")
         if not self.hidden_sizes or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0
@@ -209,6 +213,18 @@ class PPOConfig:
         out = asdict(self)
         out["hidden_sizes"] = list(self.hidden_sizes)
         return out
+
+
+# The MAPPO paper's MPE settings (Yu et al. 2022, "The Surprising Effectiveness of PPO in Cooperative
+# Multi-Agent Games", appendix: lr 7e-4, 15 epochs, one minibatch, clip 0.2, entropy 0.01, gamma 0.99,
+# GAE 0.95, 64-unit ReLU MLPs, value normalisation with clipped value loss, gradient norm 10; 128
+# copies x 25 steps per rollout). ``arena train ppo GAME --preset mappo`` starts from these.
+MAPPO_PRESET: dict[str, Any] = {
+    "critic": "central", "num_envs": 128, "num_steps": 25, "update_epochs": 15, "num_minibatches": 1,
+    "lr": 7e-4, "clip_eps": 0.2, "entropy_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95,
+    "hidden_sizes": [64, 64], "activation": "relu", "value_norm": True, "clip_value_loss": True,
+    "max_grad_norm": 10.0, "bootstrap_truncation": True,
+}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -317,6 +333,7 @@ class ActorCritic(nn.Module):
     def __init__(self, obs_dim: int, action_dim: int, discrete: bool, config: PPOConfig,
                  critic_dim: int | None = None) -> None:
         super().__init__()
+        self.input_dim = obs_dim
         self.discrete = discrete
         self.recurrent = config.recurrent
         self.lstm_size = config.lstm_size
@@ -446,6 +463,36 @@ class RunningMeanStd:
         self.count = float(state["count"])
 
 
+class ValueNormalizer:
+    """Running mean and variance of a group's value targets (``value_norm``): the critic learns
+    ``(G - mean) / std`` and the learner reads ``mean + std * V`` (MAPPO's ValueNorm), so returns
+    of any scale give value gradients of order one."""
+
+    def __init__(self) -> None:
+        self.stats = RunningMeanStd(1)
+
+    def update(self, returns: torch.Tensor) -> None:
+        """Fold in the value targets of the rows the learner played (a flat tensor)."""
+        self.stats.update(returns.detach().double().cpu().numpy().reshape(-1, 1))
+
+    def _moments(self) -> tuple[float, float]:
+        return float(self.stats.mean[0]), float(np.sqrt(self.stats.var[0] + 1e-8))
+
+    def normalize(self, values: torch.Tensor) -> torch.Tensor:
+        mean, std = self._moments()
+        return (values - mean) / std
+
+    def denormalize(self, values: torch.Tensor) -> torch.Tensor:
+        mean, std = self._moments()
+        return values * std + mean
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.stats.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.stats.load_state_dict(state)
+
+
 # =============================================================================================
 # 4. Layout: sides, teams, network groups
 # =============================================================================================
@@ -564,12 +611,32 @@ def critic_members(layout: Sequence[AgentInfo]) -> list[list[int]]:
             for i, info in enumerate(layout)]
 
 
+def agent_id_columns(layout: Sequence[AgentInfo]) -> dict[str, np.ndarray]:
+    """``agent_ids``: each agent's one-hot seat among its network group's members (agent order),
+    appended to its observation so that one shared network can give team-mates different roles."""
+    groups = _groups(layout)
+    out = {}
+    for members in groups.values():
+        for j, info in enumerate(members):
+            column = np.zeros(len(members), np.float32)
+            column[j] = 1.0
+            out[info.name] = column
+    return out
+
+
+def input_dims(layout: Sequence[AgentInfo], config: PPOConfig) -> dict[str, int]:
+    """Each agent's network input size: its flat observation, plus its seat one-hot with ``agent_ids``."""
+    ids = agent_id_columns(layout) if config.agent_ids else {}
+    return {info.name: info.obs_dim + (len(ids[info.name]) if ids else 0) for info in layout}
+
+
 def critic_dims(layout: Sequence[AgentInfo], config: PPOConfig) -> dict[str, int]:
     """Each network group's value input size: its observation (local) or its team's (central)."""
     out: dict[str, int] = {}
     members = critic_members(layout)
+    sizes = input_dims(layout, config)
     for i, info in enumerate(layout):
-        dim = info.obs_dim if config.critic == "local" else sum(layout[j].obs_dim for j in members[i])
+        dim = sizes[info.name] if config.critic == "local" else sum(sizes[layout[j].name] for j in members[i])
         if out.setdefault(info.group, dim) != dim:
             raise ValueError(f"critic='central': agents of network group '{info.group}' see teams of different "
                              "sizes; use sharing='agent' or critic='local'")
@@ -599,9 +666,11 @@ class PPOBot:
     def __init__(self, layout: Sequence[AgentInfo], models: Mapping[str, ActorCritic],
                  normalizers: Mapping[str, RunningMeanStd | None], obs_clip: float, *, seed: int | None = None,
                  deterministic: bool = False, agent: str | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, agent_ids: bool = False) -> None:
         self.layout = list(layout)
         self.info = {info.name: info for info in self.layout}
+        self.agent_ids = agent_ids
+        self._ids = agent_id_columns(self.layout) if agent_ids else {}
         self.models = dict(models)
         self.normalizers = dict(normalizers)
         self.obs_clip = obs_clip
@@ -617,7 +686,7 @@ class PPOBot:
     def for_agent(self, agent: str) -> PPOBot:
         """A view bound to ``agent``: same frozen weights and random stream, its own memory."""
         return PPOBot(self.layout, self.models, self.normalizers, self.obs_clip, deterministic=self.deterministic,
-                      agent=agent, rng=self.rng)
+                      agent=agent, rng=self.rng, agent_ids=self.agent_ids)
 
     def _resolve(self, observation: Any) -> AgentInfo:
         if self.agent is not None:
@@ -626,7 +695,11 @@ class PPOBot:
         size = int(np.asarray(raw).size)
         candidates = {info.group: info for info in self.layout if info.obs_dim == size}
         if len(candidates) == 1:
-            return next(iter(candidates.values()))
+            info = next(iter(candidates.values()))
+            if self.agent_ids and sum(other.group == info.group for other in self.layout) > 1:
+                raise ValueError("this PPO bot tells team-mates apart (agent_ids=true): bind it to its seat with "
+                                 "bot.for_agent(name), or use act_team({agent: obs})")
+            return info
         if not candidates:
             raise ValueError(f"this PPO bot has no network for observations of {size} numbers "
                              f"(it was trained on {', '.join(sorted({str(i.obs_dim) for i in self.layout}))})")
@@ -646,6 +719,8 @@ class PPOBot:
         rms = self.normalizers.get(info.group)
         if rms is not None:
             obs = rms.normalize(obs, self.obs_clip)
+        if self._ids:
+            obs = np.concatenate([obs, np.broadcast_to(self._ids[agent], (len(obs), len(self._ids[agent])))], axis=1)
         if state is None:
             state = model.initial_state(len(obs))
         start_t = None if starts is None else torch.as_tensor(np.asarray(starts, np.float32))
@@ -708,7 +783,7 @@ class _Rollout:
         def z(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
             return torch.zeros(*shape, dtype=dtype, device=device)
 
-        self.obs = z(steps, rows, info.obs_dim)
+        self.obs = z(steps, rows, model.input_dim)
         self.actions = z(steps, rows) if info.discrete else z(steps, rows, info.action_dim)
         self.masks = z(steps, rows, info.action_dim, dtype=torch.bool) if info.discrete else None
         self.logp, self.values, self.rewards = z(steps, rows), z(steps, rows), z(steps, rows)
@@ -735,6 +810,8 @@ class PPOLearner:
         self.models: dict[str, ActorCritic] = {}
         self.optimizers: dict[str, torch.optim.Adam] = {}
         self.normalizers: dict[str, RunningMeanStd | None] = {}
+        self.value_normalizers: dict[str, ValueNormalizer | None] = {}
+        self._ids: dict[str, np.ndarray] = {}
         self.env_steps = 0
         self.updates = 0
         self.episodes = 0
@@ -746,14 +823,22 @@ class PPOLearner:
     def _build(self, layout: list[AgentInfo]) -> None:
         self.layout = layout
         value_dims = critic_dims(layout, self.config)
+        sizes = input_dims(layout, self.config)
+        self._ids = agent_id_columns(layout) if self.config.agent_ids else {}
         for group, members in _groups(layout).items():
             info = members[0]
             torch.manual_seed(self.config.seed + len(self.models))  # reproducible orthogonal init
-            model = ActorCritic(info.obs_dim, info.action_dim, info.discrete, self.config,
+            model = ActorCritic(sizes[info.name], info.action_dim, info.discrete, self.config,
                                 critic_dim=value_dims[group]).to(self.device)
             self.models[group] = model
             self.optimizers[group] = torch.optim.Adam(model.parameters(), lr=self.config.lr, eps=self.config.adam_eps)
             self.normalizers[group] = RunningMeanStd(info.obs_dim) if self.config.normalize_obs else None
+            self.value_normalizers[group] = ValueNormalizer() if self.config.value_norm else None
+
+    def _values(self, group: str, values: torch.Tensor) -> torch.Tensor:
+        """The critic's output in return units (undoes ``value_norm``'s scaling)."""
+        normalizer = self.value_normalizers.get(group)
+        return values if normalizer is None else normalizer.denormalize(values)
 
     def _ensure_built(self, env: Any) -> None:
         layout = build_layout(env, self.config)
@@ -835,7 +920,7 @@ class PPOLearner:
                 for g, members in groups.items():
                     idx = [agent_index[m.name] for m in members]
                     model, buf = self.models[g], rollouts[g]
-                    obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
+                    obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, self.models[g].input_dim)
                     weight = (controlled[:, idx] & alive_before[:, idx]).reshape(-1)
                     obs_t = torch.from_numpy(obs).to(self.device)
                     critic_t = self._critic_input(members, normalized)
@@ -854,6 +939,7 @@ class PPOLearner:
                         buf.h[t], buf.c[t] = state
                     with torch.no_grad():
                         out, value, learner_state[g] = model(obs_t, state, critic_obs=critic_t)
+                        value = self._values(g, value)
                         action = sample_actions(model, out, mask_t, self.generator)
                         logp, _ = log_prob_entropy(model, out, action, mask_t)
                     buf.obs[t], buf.actions[t], buf.logp[t], buf.values[t] = obs_t, action.float(), logp, value
@@ -880,9 +966,13 @@ class PPOLearner:
                 episode_return += rewards
                 collected += num_envs
                 ended = dones | over[:, None] | ~alive_before  # no bootstrap across the end of an agent's game
+                targets = rewards
+                if cfg.bootstrap_truncation and result.final_is_last and result.truncated.any():
+                    # a time limit is not the end of the task: the value of what follows still counts
+                    targets = rewards + self._truncation_bootstrap(result, groups, agent_index, learner_state)
                 for g, members in groups.items():
                     idx = [agent_index[m.name] for m in members]
-                    rollouts[g].rewards[t] = torch.from_numpy(rewards[:, idx].reshape(-1)).to(self.device)
+                    rollouts[g].rewards[t] = torch.from_numpy(targets[:, idx].reshape(-1)).to(self.device)
                     rollouts[g].dones[t] = torch.from_numpy(ended[:, idx].reshape(-1).astype(np.float32)).to(self.device)
                 starts = np.repeat(over[:, None], len(layout), axis=1)
                 for k in np.flatnonzero(over):
@@ -903,6 +993,37 @@ class PPOLearner:
                        steps_per_second=collected / max(elapsed, 1e-9))
         return metrics
 
+    def _truncation_bootstrap(self, result: VectorStep, groups: dict[str, list[AgentInfo]],
+                              agent_index: dict[str, int], learner_state: dict[str, State | None]) -> np.ndarray:
+        """``[K, N]``: ``gamma * V(final observation)`` where an agent's game was truncated, else 0.
+
+        GAE treats every end of a game as the end of the return; adding the discounted value of the
+        observation the time limit cut off to the last reward makes a truncated step's target
+        ``r + gamma V(s')``, as if the game had gone on (Pardo et al. 2018, "Time limits in RL").
+        A recurrent value reads ``s'`` from the memory after the step."""
+        cfg = self.config
+        extra = np.zeros(result.rewards.shape, np.float32)
+        final: dict[str, np.ndarray] = {}
+        for g, members in groups.items():
+            rms = self.normalizers[g]
+            for m in members:
+                raw = result.final_obs[m.name]
+                final[m.name] = raw if rms is None else rms.normalize(raw, cfg.obs_clip)
+        final = self._with_ids(final)
+        for g, members in groups.items():
+            idx = [agent_index[m.name] for m in members]
+            truncated = result.truncated[:, idx]
+            if not truncated.any():
+                continue
+            obs = np.stack([final[m.name] for m in members], axis=1).reshape(-1, self.models[g].input_dim)
+            with torch.no_grad():
+                _, value, _ = self.models[g](torch.from_numpy(obs).to(self.device), learner_state[g],
+                                             critic_obs=self._critic_input(members, final))
+                value = self._values(g, value)
+            value = value.cpu().numpy().reshape(truncated.shape)
+            extra[:, idx] = np.where(truncated, cfg.gamma * value, 0.0)
+        return extra
+
     def _normalized(self, vector: VectorEnv, groups: dict[str, list[AgentInfo]],
                     played: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Every agent's observation ``[K, obs_dim]`` normalised by its group's running statistics;
@@ -919,7 +1040,14 @@ class PPOLearner:
                 rows = np.concatenate([vector.obs[m.name][played[:, index[m.name]]] for m in members])
                 rms.update(rows)
             out.update({m.name: rms.normalize(vector.obs[m.name], self.config.obs_clip) for m in members})
-        return out
+        return self._with_ids(out)
+
+    def _with_ids(self, observations: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``agent_ids``: append each agent's seat one-hot to its rows ``[K, obs_dim]``."""
+        if not self._ids:
+            return observations
+        return {name: np.concatenate([obs, np.broadcast_to(self._ids[name], (len(obs), len(self._ids[name])))],
+                                     axis=1) for name, obs in observations.items()}
 
     def _critic_input(self, members: Sequence[AgentInfo], normalized: Mapping[str, np.ndarray]) -> torch.Tensor | None:
         """The central value's input for a group's rows (``[K * members, critic_dim]``, rows ordered
@@ -997,21 +1125,32 @@ class PPOLearner:
                 continue  # the learner played no seat of this group in this rollout
             idx = [agent_index[m.name] for m in members]
             normalized = self._normalized(collector, groups)
-            obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, members[0].obs_dim)
+            obs = np.stack([normalized[m.name] for m in members], axis=1).reshape(-1, self.models[g].input_dim)
             with torch.no_grad():
                 start_t = torch.from_numpy(starts[:, idx].reshape(-1).astype(np.float32)).to(self.device)
                 _, last_values, _ = model(torch.from_numpy(obs).to(self.device), learner_state[g], start_t,
                                           critic_obs=self._critic_input(members, normalized))
+                last_values = self._values(g, last_values)
                 advantages, returns = compute_gae(buf.rewards, buf.values, buf.dones, last_values,
                                                   cfg.gamma, cfg.gae_lambda)
-            batch = self._sequences(buf, advantages, returns, model.recurrent)
+                old_values = buf.values
+                normalizer = self.value_normalizers.get(g)
+                if normalizer is not None:  # the critic learns targets in its normalised units
+                    normalizer.update(returns[buf.weights > 0])
+                    returns, old_values = normalizer.normalize(returns), normalizer.normalize(old_values)
+            batch = self._sequences(buf, advantages, returns, old_values, model.recurrent)
             num_sequences = batch["weights"].shape[1]
             minibatches = min(cfg.num_minibatches, num_sequences)
             for _ in range(cfg.update_epochs):
-                order = torch.randperm(num_sequences, generator=self.generator, device=self.device)
-                for chunk in torch.tensor_split(order, minibatches):
-                    mb = {k: (v[:, chunk] if v is not None and v.dim() >= 2 and k not in ("h0", "c0")
-                              else (v[chunk] if v is not None else None)) for k, v in batch.items()}
+                if minibatches == 1:  # the whole rollout: no shuffled copy needed
+                    chunks = [None]
+                else:
+                    order = torch.randperm(num_sequences, generator=self.generator, device=self.device)
+                    chunks = list(torch.tensor_split(order, minibatches))
+                for chunk in chunks:
+                    mb = batch if chunk is None else {
+                        k: (v[:, chunk] if v is not None and v.dim() >= 2 and k not in ("h0", "c0")
+                            else (v[chunk] if v is not None else None)) for k, v in batch.items()}
                     new_logp, entropy, new_values = self._evaluate(model, mb)
                     advantages_mb = mb["advantages"]
                     if cfg.normalize_advantages:
@@ -1035,7 +1174,7 @@ class PPOLearner:
         out["lr"] = float(lr)
         return out
 
-    def _sequences(self, buf: _Rollout, advantages: torch.Tensor, returns: torch.Tensor,
+    def _sequences(self, buf: _Rollout, advantages: torch.Tensor, returns: torch.Tensor, values: torch.Tensor,
                    recurrent: bool) -> dict[str, torch.Tensor | None]:
         """Arrange a rollout ``[T, R, ...]`` as sequences ``[L, S, ...]`` for minibatching.
 
@@ -1044,7 +1183,7 @@ class PPOLearner:
         state stored at its first step; chunks the learner never played are dropped.
         """
         fields: dict[str, torch.Tensor | None] = {
-            "obs": buf.obs, "actions": buf.actions, "masks": buf.masks, "logp": buf.logp, "values": buf.values,
+            "obs": buf.obs, "actions": buf.actions, "masks": buf.masks, "logp": buf.logp, "values": values,
             "advantages": advantages, "returns": returns, "weights": buf.weights, "starts": buf.starts,
             "critic_obs": buf.critic_obs}
         steps, rows = buf.weights.shape
@@ -1104,7 +1243,8 @@ class PPOLearner:
                 p.requires_grad_(False)
             models[g] = frozen
         normalizers = {g: copy.deepcopy(rms) for g, rms in self.normalizers.items()}
-        return PPOBot(self.layout, models, normalizers, self.config.obs_clip, seed=seed, deterministic=deterministic)
+        return PPOBot(self.layout, models, normalizers, self.config.obs_clip, seed=seed, deterministic=deterministic,
+                      agent_ids=self.config.agent_ids)
 
     def state_dict(self) -> dict[str, Any]:
         """Config, layout, networks, optimisers, normalisers, counters and RNG states (tensors and
@@ -1118,6 +1258,8 @@ class PPOLearner:
             "models": {g: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()} for g, m in self.models.items()},
             "optimizers": {g: copy.deepcopy(o.state_dict()) for g, o in self.optimizers.items()},
             "normalizers": {g: (None if r is None else r.state_dict()) for g, r in self.normalizers.items()},
+            "value_normalizers": {g: (None if r is None else r.state_dict())
+                                  for g, r in self.value_normalizers.items()},
             "env_steps": int(self.env_steps), "updates": int(self.updates), "episodes": int(self.episodes),
             "rng": self.rng.bit_generator.state,
             "torch_rng": self.generator.get_state().cpu(),
@@ -1128,6 +1270,7 @@ class PPOLearner:
         self.config = PPOConfig.from_dict(state["config"])
         self.device = resolve_device(self.config.device)
         self.layout, self.models, self.optimizers, self.normalizers = None, {}, {}, {}
+        self.value_normalizers = {}
         if state["layout"] is not None:
             layout = [AgentInfo(**{**d, "low": tuple(d["low"]), "high": tuple(d["high"])}) for d in state["layout"]]
             self._build(layout)
@@ -1137,6 +1280,9 @@ class PPOLearner:
                 rms = self.normalizers[g]
                 if rms is not None and state["normalizers"][g] is not None:
                     rms.load_state_dict(state["normalizers"][g])
+                saved = state.get("value_normalizers", {}).get(g)  # absent in checkpoints before value_norm
+                if self.value_normalizers[g] is not None and saved is not None:
+                    self.value_normalizers[g].load_state_dict(saved)
         self.env_steps = int(state["env_steps"])
         self.updates = int(state["updates"])
         self.episodes = int(state["episodes"])

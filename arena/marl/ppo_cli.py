@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   arena train ppo mpe2.simple_spread_v3 --env-arg continuous_actions=false --steps 500000 --out runs/spread
   arena train ppo Sumo-2T1P --steps 1000000 --out runs/sumo --set recurrent=true --set lr=3e-4
   arena train ppo simple_spread_v3 --critic central --steps 2000000 --out runs/spread_mappo   # MAPPO
+  arena train ppo simple_spread_v3 --preset mappo --steps 4000000 --out runs/spread_mappo_paper   # MAPPO paper settings
 """
 
 
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ppo", help="PPO self-play on any PettingZoo ParallelEnv (2-D games, mpe2.*, rock_paper_scissors)",
         description="Train PPO by self-play (the learner plays every seat; agents of a team share a network). "
                     "Config keys (for --set/--config): lr, adam_eps, total_steps, gamma, gae_lambda, clip_eps, "
-                    "clip_value_loss, value_coef, entropy_coef, max_grad_norm, normalize_advantages, num_envs, "
+                    "clip_value_loss, value_coef, entropy_coef, max_grad_norm, normalize_advantages, value_norm, "
+                    "bootstrap_truncation, num_envs, "
                     "num_steps, num_minibatches, update_epochs, hidden_sizes, activation, recurrent, lstm_size, "
                     "sequence_length, init_log_std, normalize_obs, obs_clip, sharing, critic, groups, sides, side_choice, "
                     "device, seed. Defaults are the Arena book's discrete-action PPO settings; see docs/ppo.md.",
@@ -50,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--critic", choices=["local", "central"], default=None,
                    help="value input: local = the agent's own observation (IPPO, default), central = every "
                         "observation of its team (MAPPO); same as --set critic=...")
+    p.add_argument("--preset", choices=["mappo"], default=None,
+                   help="start from a set of config keys: mappo = the MAPPO paper's MPE settings (central value, "
+                        "value normalisation, 15 epochs of 1 minibatch over 128 copies x 25 steps, lr 7e-4, "
+                        "ReLU 64x64); --config and --set apply on top (see docs/ppo.md)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -83,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = out / "checkpoint.pt"
     env_args = key_values(args.env_args, "--env-arg")
     if args.resume:
-        if args.overrides or args.config or env_args or args.critic:
-            raise ValueError("--resume continues a run with its saved config; drop --set/--config/--env-arg/--critic")
+        if args.overrides or args.config or env_args or args.critic or args.preset:
+            raise ValueError("--resume continues a run with its saved config; "
+                             "drop --set/--config/--env-arg/--critic/--preset")
         if not checkpoint.is_file():
             raise ValueError(f"nothing to resume: {checkpoint} does not exist; start the run without --resume")
         try:
@@ -107,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
         if checkpoint.exists():
             raise ValueError(f"{out} already holds a run; add --resume to continue it or pick another --out")
         values: dict[str, Any] = {}
+        if args.preset == "mappo":
+            from arena.marl.ppo import MAPPO_PRESET
+
+            values.update(MAPPO_PRESET)
         if args.config:
             values.update(read_yaml_mapping(args.config, "lr: 0.0003"))
         values.update(key_values(args.overrides, "--set"))

@@ -1,0 +1,155 @@
+"""MAPPO on simple_spread: train the PPO learner with a central value, then play greedily.
+
+Each *variant* is a set of config overrides on top of :data:`arena.marl.ppo.MAPPO_PRESET` (the
+settings of ``arena train ppo --preset mappo``), trained for ``--steps`` env steps per seed on
+Arena's batched ``simple_spread_v3`` (N=3, 25 steps, discrete actions, local_ratio 0.5), then
+evaluated greedily (every agent plays its policy's mode) over ``--eval-episodes`` episodes. The
+figure is the mean per-agent return (the issue's target: <= -10.2 ... i.e. at least -10.2; uniformly
+random play scores about -25.5). Runs resume from ``OUT/VARIANT/seedS`` when they hold fewer steps.
+
+    python tools/bench_mappo.py --steps 2000000 --seeds 0,1,2 --out runs/bench_mappo
+    python tools/bench_mappo.py --steps 320000 --seeds 0 --variant before="bootstrap_truncation=false,value_norm=false" \\
+        --variant preset= --out runs/bench_mappo_diag
+
+Run it at ``nice -n 19`` with one thread on a shared machine (it sets torch to one thread itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TARGET = -10.2  # the issue's MAPPO target, greedy per-agent return, mean of seeds
+ENV_NAME = "simple_spread_v3"
+ENV_KWARGS = {"N": 3, "local_ratio": 0.5, "max_cycles": 25, "continuous_actions": False}
+
+
+def parse_overrides(text: str) -> dict[str, Any]:
+    """``"a=1,b=false"`` -> ``{"a": 1, "b": False}`` (values parsed as JSON, else kept as text)."""
+    out: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"bench_mappo: override '{item}' is not KEY=VALUE")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def make_env() -> Any:
+    import arena
+
+    return arena.make(ENV_NAME, **ENV_KWARGS)
+
+
+def greedy_return(learner: Any, episodes: int, seed: int = 12345) -> float:
+    """Mean per-agent return of the learner's policies playing their mode over ``episodes`` episodes."""
+    from arena.env.vector import make_vector_env
+
+    bot = learner.bot(make_env(), seed=seed, deterministic=True)
+    vector = make_vector_env(make_env, min(episodes, 100))
+    vector.reset(seed)
+    done: list[float] = []
+    while len(done) < episodes:
+        result = vector.step({a: bot.act_batch(a, vector.obs[a])[0] for a in vector.names})
+        done.extend(float(result.returns[k].mean()) for k in np.flatnonzero(result.over))
+    vector.close()
+    return float(np.mean(done[:episodes]))
+
+
+def train(variant: str, overrides: dict[str, Any], seed: int, steps: int, out: Path, *, chunk: int,
+          eval_every: int, eval_episodes: int) -> dict[str, Any]:
+    """Train one seed of one variant to ``steps`` (resuming), logging the training return of each
+    chunk and a greedy evaluation every ``eval_every`` steps; returns the run's row."""
+    from arena.checkpoint import load_safely, save_atomic
+    from arena.marl.ppo import MAPPO_PRESET, PPOConfig, PPOLearner
+
+    torch.set_num_threads(1)
+    run_dir = out / variant / f"seed{seed}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = PPOConfig.from_dict({**MAPPO_PRESET, **overrides, "seed": seed})
+    learner = PPOLearner(config)
+    log_path = run_dir / "curve.json"
+    log: dict[str, list] = json.loads(log_path.read_text()) if log_path.exists() else \
+        {"steps": [], "mean_return": [], "value_loss": [], "entropy": [], "approx_kl": [], "seconds": [],
+         "greedy_steps": [], "greedy": []}
+    if (run_dir / "checkpoint.pt").exists():
+        learner.load_state_dict(load_safely(run_dir / "checkpoint.pt", "PPO checkpoint"))
+    while learner.env_steps < steps:
+        started = time.perf_counter()
+        metrics = learner.learn(make_env, [], min(chunk, steps - learner.env_steps))
+        seconds = (log["seconds"][-1] if log["seconds"] else 0.0) + time.perf_counter() - started
+        log["steps"].append(learner.env_steps)
+        for key in ("mean_return", "value_loss", "entropy", "approx_kl"):
+            log[key].append(metrics[key])
+        log["seconds"].append(seconds)
+        if eval_every and (learner.env_steps // eval_every > (learner.env_steps - metrics["steps"]) // eval_every
+                           or learner.env_steps >= steps):
+            log["greedy_steps"].append(learner.env_steps)
+            log["greedy"].append(greedy_return(learner, eval_episodes))
+        save_atomic(learner.state_dict(), run_dir / "checkpoint.pt")
+        log_path.write_text(json.dumps(log) + "\n")
+        print(f"{variant} seed {seed}: {learner.env_steps:>9,} steps {seconds:7.0f} s  training return "
+              f"{metrics['mean_return']:7.2f} entropy {metrics['entropy']:.2f} kl {metrics['approx_kl']:.4f}" + (f"  greedy {log['greedy'][-1]:7.2f}"
+                                                  if log["greedy_steps"] and log["greedy_steps"][-1] ==
+                                                  learner.env_steps else ""), flush=True)
+    final = greedy_return(learner, eval_episodes)
+    return {"variant": variant, "seed": seed, "steps": learner.env_steps, "greedy": final,
+            "seconds": log["seconds"][-1] if log["seconds"] else 0.0, "curve": log,
+            "config": learner.config.to_dict()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=2_000_000, help="env steps per seed (default 2000000)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=OVERRIDES",
+                        help='a named set of config overrides, e.g. before="value_norm=false" (repeatable; '
+                             'default: one variant "preset" with none)')
+    parser.add_argument("--chunk", type=int, default=160_000, help="env steps per logged chunk (default 160000)")
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="also play greedily every this many env steps (default 0: only at the end)")
+    parser.add_argument("--eval-episodes", type=int, default=100, help="greedy evaluation episodes (default 100)")
+    parser.add_argument("--out", default="runs/bench_mappo", help="run directory (default runs/bench_mappo)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON at the end")
+    args = parser.parse_args(argv)
+    variants: dict[str, dict[str, Any]] = {}
+    for item in args.variant or ["preset="]:
+        name, _, text = item.partition("=")
+        variants[name.strip() or "preset"] = parse_overrides(text)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    rows = [train(name, overrides, seed, args.steps, Path(args.out), chunk=args.chunk,
+                  eval_every=args.eval_every, eval_episodes=args.eval_episodes)
+            for name, overrides in variants.items() for seed in seeds]
+    for name in variants:
+        mine = [r for r in rows if r["variant"] == name]
+        greedy = [r["greedy"] for r in mine]
+        mean = float(np.mean(greedy))
+        print(f"{name}: greedy per-agent return after {mine[0]['steps']:,} steps, seeds "
+              f"{', '.join(str(r['seed']) for r in mine)}: {', '.join(f'{g:.2f}' for g in greedy)}; mean {mean:.2f} "
+              f"(target {TARGET}: {'met' if mean >= TARGET else 'not met'}); "
+              f"{np.mean([r['seconds'] for r in mine]):.0f} s per seed")
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
