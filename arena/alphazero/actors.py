@@ -209,21 +209,33 @@ class LocalActors:
         self.conns: list[Connection] = []
         saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
         os.environ.update(thread_environment(1))  # read by BLAS/OpenMP at the child's start-up
+        # A spawned child inherits an ignored SIGINT through exec and keeps it from its first
+        # instruction: a Ctrl-C while it imports prints no traceback. (Main thread only.)
+        main_thread = (threading.current_thread() is threading.main_thread()
+                       and signal.getsignal(signal.SIGINT) is not None)
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
         try:
             for index in range(actors):
                 mine, theirs = context.Pipe()
                 process = context.Process(target=_local_actor_main, name=f"arena-az-actor-{index}", daemon=True,
                                           args=(theirs, config.to_dict(), index, os.getpid(), self.progress))
-                process.start()
-                theirs.close()
+                try:
+                    process.start()
+                finally:
+                    theirs.close()
                 self.processes.append(process)
                 self.conns.append(mine)
+            if main_thread:
+                signal.signal(signal.SIGINT, handler)
+                main_thread = False
             for index in range(actors):
                 self._receive(index)  # ("ready", pid)
         except BaseException:
             self.close()
             raise
         finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, handler)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
@@ -264,7 +276,10 @@ class LocalActors:
         for i in range(len(self.progress)):
             self.progress[i] = 0
         for i in busy:
-            self.conns[i].send(("play", weights, iteration, shares[i]))
+            try:
+                self.conns[i].send(("play", weights, iteration, shares[i]))
+            except OSError:  # a dead actor's pipe: _receive names it
+                self._receive(i)
         results: dict[int, SelfPlayData] = {}
         pending = set(busy)
         while pending:
