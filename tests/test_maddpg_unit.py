@@ -314,8 +314,13 @@ def test_checkpoint_round_trip_and_resume(tmp_path):
 
     run = load_run(tmp_path)
     assert run.episodes_trained == 20
-    for key, value in run.learner.state_dict().items():
-        assert torch.equal(value, state["learner"]["networks"][key])
+    assert run.learner.stacked, "two agents of one shape: stacked networks"
+    saved_networks = state["learner"]["networks"]
+    assert "actors.1.0.weight" in saved_networks, "checkpoints keep the per-network layout"
+    loaded = run.learner.full_state_dict()["networks"]
+    assert loaded.keys() == saved_networks.keys()
+    for key, value in loaded.items():
+        assert torch.equal(value, saved_networks[key])
 
     with pytest.raises(ValueError, match="already holds a run"):
         train("test_countdown", episodes=30, run_dir=tmp_path, config=config, progress=False)

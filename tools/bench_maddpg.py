@@ -45,6 +45,18 @@ reference is red playing uniformly at random against the same random blue.
   python tools/bench_maddpg.py --envs adversary,tag --episodes 10000 --plot docs/maddpg_curves.png
   python tools/bench_maddpg.py --envs blowblow --episodes 6000 --window 500 --plot docs/maddpg_arena2d.png
   python tools/bench_maddpg.py --reuse --json                   # re-read finished runs in --out
+  python tools/bench_maddpg.py --update-rounds 300               # quick: update rounds/s, before vs after
+
+**Update rounds per second** (``--update-rounds R``, quick, no training): one round is what
+training runs every ``update_every`` transitions -- a replay sample of ``batch_size`` and one
+update of all actors and critics -- timed on simple_spread's three agents (continuous actions, the
+default config) from a replay buffer of random transitions, for three implementations from the
+same weights, in interleaved blocks so a busy machine slows each alike (the median block counts):
+
+* ``reference``: the update as it was before agents were stacked (one ``mlp`` per agent, the summed
+  loss's ``backward()`` through the critics too, multi-tensor Adam), kept here as the baseline;
+* ``per-agent``: today's unstacked path (``stack_agents=false``: actor gradients only, fused Adam);
+* ``stacked``: the default (one ``[N, in, out]`` network per kind, one batched matmul per layer).
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +390,79 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _reference_update(learner: Any, batch: dict, actor_opt: Any, critic_opt: Any) -> None:
+    """The MADDPG update before agents were stacked (the baseline of ``--update-rounds``): per-agent
+    networks, ``backward()`` of the summed losses (the actor loss's gradient reaches the critics
+    and is thrown away), clipping per network, multi-tensor Adam, soft target updates."""
+    from torch import nn
+
+    n = len(learner.agents)
+    targets = learner.critic_targets(batch)
+    critic_loss = sum(learner.critic_loss(i, batch, targets[i]) for i in range(n))
+    critic_opt.zero_grad(set_to_none=True)
+    critic_loss.backward()
+    for net in learner.critics:
+        nn.utils.clip_grad_norm_(net.parameters(), learner.config.max_grad_norm, foreach=True)
+    critic_opt.step()
+    actor_loss = sum(learner.actor_loss(i, batch) for i in range(n))
+    actor_opt.zero_grad(set_to_none=True)
+    actor_loss.backward()
+    for net in learner.actors:
+        nn.utils.clip_grad_norm_(net.parameters(), learner.config.max_grad_norm, foreach=True)
+    actor_opt.step()
+    learner.critics.zero_grad(set_to_none=True)
+    learner.soft_update_targets()
+
+
+def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: int = 0) -> dict[str, Any]:
+    """Update rounds per second of the reference, per-agent and stacked updates (see the module doc)."""
+    from arena.marl.common import ReplayBuffer, agent_spaces
+    from arena.marl.maddpg import MADDPG, env_factory
+
+    torch.set_num_threads(1)
+    env_name, env_kwargs = _WORLDS["spread"]
+    probe = env_factory(env_name, env_kwargs)()
+    agents = agent_spaces(probe)
+    probe.close()
+    config = config_with(MADDPGConfig(), overrides)
+    rng = np.random.default_rng(seed)
+    size = 50_000
+    buffer = ReplayBuffer(size, agents)
+    buffer.add([rng.standard_normal((size, a.obs_dim)).astype(np.float32) for a in agents],
+               [rng.uniform(-1, 1, (size, a.act_dim)).astype(np.float32) for a in agents],
+               rng.standard_normal((size, len(agents))).astype(np.float32),
+               [rng.standard_normal((size, a.obs_dim)).astype(np.float32) for a in agents],
+               np.zeros((size, len(agents)), np.float32), np.ones((size, len(agents)), np.float32))
+    learners: dict[str, Callable[[], None]] = {}
+    torch.manual_seed(seed)
+    reference = MADDPG(agents, config_with(config, {"stack_agents": False}), "cpu")
+    actor_opt = torch.optim.Adam(reference.actors.parameters(), lr=config.lr_actor, foreach=True)
+    critic_opt = torch.optim.Adam(reference.critics.parameters(), lr=config.lr_critic, foreach=True)
+    learners["reference"] = lambda: _reference_update(reference, buffer.sample(config.batch_size, rng, cpu),
+                                                      actor_opt, critic_opt)
+    cpu = torch.device("cpu")
+    for name, stack in (("per-agent", False), ("stacked", True)):
+        torch.manual_seed(seed)
+        learner = MADDPG(agents, config_with(config, {"stack_agents": stack}), "cpu")
+        assert learner.stacked == stack
+        learners[name] = lambda learner=learner: learner.update(buffer.sample(config.batch_size, rng, cpu))
+    for run in learners.values():  # warm-up (allocator, first-call dispatch)
+        for _ in range(5):
+            run()
+    times: dict[str, list[float]] = {name: [] for name in learners}
+    for _ in range(max(1, rounds // block)):
+        for name, run in learners.items():
+            start = time.perf_counter()
+            for _ in range(block):
+                run()
+            times[name].append((time.perf_counter() - start) / block)
+    rates = {name: 1.0 / float(np.median(t)) for name, t in times.items()}
+    return {"rounds_per_second": rates, "ms_per_round": {k: 1e3 / v for k, v in rates.items()},
+            "speedup_vs_reference": {k: v / rates["reference"] for k, v in rates.items()},
+            "rounds_each": max(1, rounds // block) * block, "batch_size": config.batch_size,
+            "hidden_sizes": list(config.hidden_sizes)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -398,7 +484,24 @@ def main() -> int:
                         help="also train MAPPO on simple_spread for this many env steps per seed (default 0: skip)")
     parser.add_argument("--plot", default=None, metavar="PNG", help="write the learning curves to this PNG")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--update-rounds", type=int, default=0, metavar="R",
+                        help="quick mode: time R update rounds of each implementation, then stop (no training)")
     args = parser.parse_args()
+    if args.update_rounds > 0:
+        try:
+            result = bench_update_rounds(args.update_rounds, key_values(args.overrides, "--set"))
+        except ValueError as exc:
+            print(f"bench_maddpg: {exc}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(result))
+            return 0
+        print(f"MADDPG update rounds on simple_spread (3 agents, batch {result['batch_size']}, hidden "
+              f"{result['hidden_sizes']}, {result['rounds_each']} rounds each, interleaved, one thread)")
+        for name, rate in result["rounds_per_second"].items():
+            print(f"  {name:<10} {rate:8.1f} rounds/s  {result['ms_per_round'][name]:6.2f} ms/round  "
+                  f"{result['speedup_vs_reference'][name]:5.2f}x reference")
+        return 0
     keys = [k.strip() for k in args.envs.split(",") if k.strip()]
     unknown = [k for k in keys if k not in ENVS]
     if unknown:

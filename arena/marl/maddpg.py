@@ -90,6 +90,7 @@ class MADDPGConfig:
     # --- architecture options ---
     share_parameters: bool = False  # one actor (and critic) per team for agents with equal spaces
     critic_scope: str = "all"  # "all": critics see every agent; "team": only the agent's own team
+    stack_agents: bool = True  # agents with equal spaces: one stacked network per kind (one batched matmul per layer)
     # --- run ---
     num_envs: int = 64  # env copies stepped together (one engine step on a batched world, one forward pass)
     seed: int = 0
@@ -210,6 +211,145 @@ def _soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
         torch._foreach_lerp_(list(target.parameters()), list(online.parameters()), tau)
 
 
+class StackedMLP(nn.Module):
+    """``G`` ReLU MLPs of one shape held as one module: layer ``k`` is a weight ``[G, in, out]`` and a
+    bias ``[G, 1, out]``, and ``[G, B, in] -> [G, B, out]`` is one batched matmul per layer
+    (``torch.baddbmm``) instead of ``G``. Network ``g``'s parameters are the slices ``[g]``; since
+    Adam is elementwise, one optimiser over the stacked tensors equals ``G`` optimisers over the slices.
+
+    ``net[g]`` (and iterating) gives network ``g`` as a standalone ``nn.Sequential`` of
+    :func:`arena.marl.common.mlp`'s layout: a **copy** of the current weights (for bots and export).
+    """
+
+    def __init__(self, nets: Sequence[nn.Sequential]) -> None:
+        super().__init__()
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        depth = len(layers[0])
+        if any(len(ls) != depth for ls in layers) or \
+                any(ls[k].weight.shape != layers[0][k].weight.shape for ls in layers for k in range(depth)):
+            raise ValueError("StackedMLP needs networks of one shape")
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.stack([ls[k].weight.detach().t() for ls in layers]).contiguous()) for k in range(depth)])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.stack([ls[k].bias.detach() for ls in layers]).unsqueeze(1)) for k in range(depth)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for k, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(bias, x, weight)
+            if k < last:
+                x = torch.relu_(x)  # in place: baddbmm's backward does not need its output
+        return x
+
+    def optim_parameters(self) -> list[nn.Parameter]:
+        """Layer by layer, weight then bias (the order of one per-agent ``mlp``'s parameters)."""
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def __len__(self) -> int:
+        return int(self.weights[0].shape[0])
+
+    def __getitem__(self, g: int) -> nn.Sequential:
+        if not -len(self) <= g < len(self):
+            raise IndexError(f"network {g} of {len(self)}")
+        sizes = [int(w.shape[2]) for w in self.weights]
+        net = mlp(int(self.weights[0].shape[1]), sizes[-1], sizes[:-1]).to(self.weights[0].device)
+        with torch.no_grad():
+            for layer, weight, bias in zip([m for m in net if isinstance(m, nn.Linear)], self.weights, self.biases):
+                layer.weight.copy_(weight[g].t())
+                layer.bias.copy_(bias[g, 0])
+                layer.weight.requires_grad_(weight.requires_grad)
+                layer.bias.requires_grad_(bias.requires_grad)
+        return net
+
+    def __iter__(self) -> Any:
+        return (self[g] for g in range(len(self)))
+
+    # -- per-network (``mlp``) state dicts, the on-disk layout ----------------------------------
+
+    def per_network_state(self, prefix: str) -> dict[str, torch.Tensor]:
+        """``{prefix}{g}.{2k}.weight`` ``[out, in]`` and ``.bias`` ``[out]``: what a ``ModuleList`` of
+        ``mlp`` networks would save."""
+        out = {}
+        for k, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            for g in range(len(self)):
+                out[f"{prefix}{g}.{2 * k}.weight"] = weight[g].detach().t().clone()
+                out[f"{prefix}{g}.{2 * k}.bias"] = bias[g, 0].detach().clone()
+        return out
+
+    def load_per_network_state(self, state: Mapping[str, torch.Tensor], prefix: str) -> None:
+        with torch.no_grad():
+            for k, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+                weight.copy_(torch.stack([state[f"{prefix}{g}.{2 * k}.weight"].t() for g in range(len(self))]))
+                bias.copy_(torch.stack([state[f"{prefix}{g}.{2 * k}.bias"] for g in range(len(self))]).unsqueeze(1))
+
+
+def _clip_per_network(params: Sequence[torch.Tensor], max_norm: float) -> None:
+    """``clip_grad_norm_`` for each network ``g`` of stacked parameters ``[G, ...]``: the norm of
+    network ``g``'s gradient is over its slices ``p.grad[g]`` of every parameter."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads])  # [P, G]
+    total = torch.linalg.vector_norm(norms, dim=0)  # [G]
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    torch._foreach_mul_(grads, [coef.view(-1, *([1] * (g.dim() - 1))) for g in grads])
+
+
+def _adam(params: list[nn.Parameter], lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam with the fused kernel (one call per step for all parameters) where torch has it for
+    ``device``, else the multi-tensor (``foreach``) one: the nets are small, per-op overhead dominates."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
+def _stacked_batch(batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """A replay batch (per-agent lists, ``[B, N]`` arrays) as ``[N, B, ...]`` tensors (stacked mode)."""
+    return {"obs": torch.stack(list(batch["obs"])), "act": torch.stack(list(batch["act"])),
+            "next_obs": torch.stack(list(batch["next_obs"])), "rew": batch["rew"].t(),
+            "terminated": batch["terminated"].t(), "active": batch["active"].t()}
+
+
+def _per_network_optimizer_state(optimizer: torch.optim.Optimizer, networks: int) -> dict[str, Any]:
+    """A stacked optimiser's state dict as that of one optimiser over ``networks`` ``mlp``s: slice
+    ``g`` of stacked parameter ``j`` (weights ``[G, in, out]``, biases ``[G, 1, out]``) becomes
+    parameter ``g * P + j`` (``[out, in]``, ``[out]``)."""
+    saved = optimizer.state_dict()
+    count = len(saved["param_groups"][0]["params"])
+    state: dict[int, dict[str, Any]] = {}
+    for j, entry in saved["state"].items():
+        for g in range(networks):
+            state[g * count + int(j)] = {
+                key: (value[g].t() if int(j) % 2 == 0 else value[g, 0]).clone()
+                if torch.is_tensor(value) and value.dim() > 0 else
+                (value.clone() if torch.is_tensor(value) else value) for key, value in entry.items()}
+    groups = [{**group, "params": list(range(networks * count))} for group in saved["param_groups"]]
+    return {"state": state, "param_groups": groups}
+
+
+def _stacked_optimizer_state(saved: Mapping[str, Any], networks: int, count: int) -> dict[str, Any]:
+    """The inverse of :func:`_per_network_optimizer_state` (``count`` stacked parameters)."""
+    if len(saved["param_groups"]) != 1 or len(saved["param_groups"][0]["params"]) != networks * count:
+        raise ValueError(f"the saved optimiser holds {len(saved['param_groups'][0]['params'])} parameters, "
+                         f"this model {networks * count}")
+    old = {int(k): v for k, v in saved["state"].items()}
+    state: dict[int, dict[str, Any]] = {}
+    for j in range(count):
+        entries = [old.get(g * count + j) for g in range(networks)]
+        if any(e is None for e in entries):
+            continue
+        state[j] = {}
+        for key, value in entries[0].items():  # type: ignore[union-attr]
+            if torch.is_tensor(value) and value.dim() > 0:
+                parts = [e[key] for e in entries]  # type: ignore[index]
+                state[j][key] = (torch.stack([x.t() for x in parts]) if j % 2 == 0
+                                 else torch.stack(parts).unsqueeze(1)).contiguous()
+            else:
+                state[j][key] = value
+    return {"state": state, "param_groups": [{**saved["param_groups"][0], "params": list(range(count))}]}
+
+
 class MADDPG(nn.Module):
     """Actors, critics, their targets and the two optimisers for ``N`` agents.
 
@@ -217,6 +357,15 @@ class MADDPG(nn.Module):
     share one with ``share_parameters``). Critic ``i`` reads the observations and actions of the
     agents ``critic_members[i]`` in that order, agent ``i`` first, so agents of one team with
     equal spaces see inputs of the same layout and can share a critic.
+
+    **Stacked agents** (``stacked``, when ``config.stack_agents`` and every agent has its own
+    networks of one shape, e.g. simple_spread's three agents): the actors, critics and their
+    targets are one :class:`StackedMLP` each (``[N, in, out]`` weights), so an update is one
+    forward and backward per network kind for all agents instead of ``N``. The equations are the
+    same, agent by agent: per-agent losses (summed), per-agent gradient clipping, Adam (elementwise,
+    so stacking changes nothing), soft target updates. Checkpoints keep the per-network layout of
+    the unstacked path, so runs load either way. Agents of different shapes (simple_tag) keep one
+    ``mlp`` per network.
     """
 
     def __init__(self, agents: Sequence[AgentSpace], config: MADDPGConfig, device: torch.device | str = "cpu") -> None:
@@ -250,17 +399,36 @@ class MADDPG(nn.Module):
                 critics.append(mlp(sum(o + a for o, a in layout), 1, hidden))
             self.critic_index.append(critic_keys[critic_key])
 
-        self.actors = nn.ModuleList(actors)
-        self.critics = nn.ModuleList(critics)
-        self.target_actors = nn.ModuleList([mlp(m[0].in_features, m[-1].out_features, hidden) for m in actors])
-        self.target_critics = nn.ModuleList([mlp(m[0].in_features, 1, hidden) for m in critics])
-        self.target_actors.load_state_dict(self.actors.state_dict())
-        self.target_critics.load_state_dict(self.critics.state_dict())
+        actor_list = nn.ModuleList(actors)
+        critic_list = nn.ModuleList(critics)
+        target_actors = nn.ModuleList([mlp(m[0].in_features, m[-1].out_features, hidden) for m in actors])
+        target_critics = nn.ModuleList([mlp(m[0].in_features, 1, hidden) for m in critics])
+        target_actors.load_state_dict(actor_list.state_dict())
+        target_critics.load_state_dict(critic_list.state_dict())
+
+        shapes = {(a.obs_dim, a.act_dim, a.discrete, len(self.critic_members[i])) for i, a in enumerate(self.agents)}
+        self.stacked = bool(config.stack_agents and n > 1 and len(shapes) == 1 and len(actors) == n
+                            and len(critics) == n)
+        self.actors: nn.Module
+        self.critics: nn.Module
+        self.target_actors: nn.Module
+        self.target_critics: nn.Module
+        if self.stacked:
+            self.actors, self.critics = StackedMLP(actors), StackedMLP(critics)
+            self.target_actors, self.target_critics = StackedMLP(target_actors), StackedMLP(target_critics)
+            actor_params, critic_params = self.actors.optim_parameters(), self.critics.optim_parameters()
+            # critic i reads agents critic_members[i]: a [N, M] index into the stacked observations
+            self.register_buffer("members", torch.tensor(self.critic_members, dtype=torch.long), persistent=False)
+        else:
+            self.actors, self.critics = actor_list, critic_list
+            self.target_actors, self.target_critics = target_actors, target_critics
+            actor_params, critic_params = list(actor_list.parameters()), list(critic_list.parameters())
         self.to(device)
         self.device = torch.device(device)
-        # foreach: one fused call per step for all parameters (the nets are small; per-op overhead dominates)
-        self.actor_optimizer = torch.optim.Adam(self.actors.parameters(), lr=config.lr_actor, foreach=True)
-        self.critic_optimizer = torch.optim.Adam(self.critics.parameters(), lr=config.lr_critic, foreach=True)
+        self.actor_params: list[nn.Parameter] = actor_params
+        self.critic_params: list[nn.Parameter] = critic_params
+        self.actor_optimizer = _adam(actor_params, config.lr_actor, self.device)
+        self.critic_optimizer = _adam(critic_params, config.lr_critic, self.device)
 
     # -- acting --------------------------------------------------------------------------------
 
@@ -285,15 +453,29 @@ class MADDPG(nn.Module):
         ``noise`` (per agent ``[B, act_dim_i]``, ignored for discrete agents) is added to
         continuous actions when exploring.
         """
+        if self.stacked:
+            o = torch.as_tensor(np.stack(obs), dtype=torch.float32, device=self.device)
+            batch_actions = list(self._stacked_policy(o, target=False, explore=explore)[0].cpu().numpy())
         actions = []
         for i, agent in enumerate(self.agents):
-            o = torch.as_tensor(obs[i], dtype=torch.float32, device=self.device)
-            a, _ = self._policy(i, o, target=False, explore=explore)
-            a = a.cpu().numpy()
+            if self.stacked:
+                a = batch_actions[i]
+            else:
+                o = torch.as_tensor(obs[i], dtype=torch.float32, device=self.device)
+                a = self._policy(i, o, target=False, explore=explore)[0].cpu().numpy()
             if explore and not agent.discrete and noise is not None:
                 a = np.clip(a + noise[i], -1.0, 1.0)
             actions.append(a.astype(np.float32))
         return actions
+
+    def _stacked_policy(self, obs: torch.Tensor, *, target: bool, explore: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_policy` for all agents at once: ``[N, B, obs_dim] -> [N, B, act_dim]`` (stacked mode)."""
+        out = (self.target_actors if target else self.actors)(obs)
+        if self.agents[0].discrete:
+            if explore:
+                return gumbel_softmax_st(out, self.config.gumbel_temperature), out
+            return torch.nn.functional.one_hot(out.argmax(-1), out.shape[-1]).to(out.dtype), out
+        return torch.tanh(out), out
 
     # -- the update equations -----------------------------------------------------------------
 
@@ -310,6 +492,8 @@ class MADDPG(nn.Module):
         discrete agents, whose behaviour policy samples too); truncated transitions are stored
         with ``terminated = 0`` and therefore bootstrap.
         """
+        if self.stacked:
+            return list(self._stacked_targets(_stacked_batch(batch)).unbind(0))
         next_obs = batch["next_obs"]
         next_act = [self._policy(j, next_obs[j], target=True, explore=True)[0] for j in range(len(self.agents))]
         targets = []
@@ -320,6 +504,11 @@ class MADDPG(nn.Module):
 
     def critic_loss(self, i: int, batch: Mapping[str, Any], target: torch.Tensor) -> torch.Tensor:
         """Mean squared TD error of critic ``i`` over the samples where agent ``i`` acted."""
+        if self.stacked:
+            stacked = _stacked_batch(batch)
+            targets = torch.zeros_like(stacked["rew"])
+            targets[i] = target
+            return self._stacked_critic_losses(stacked, targets)[i]
         q = self.critics[self.critic_index[i]](self.critic_input(i, batch["obs"], batch["act"])).squeeze(-1)
         weight = batch["active"][:, i]
         return (weight * (q - target) ** 2).sum() / weight.sum().clamp_min(1.0)
@@ -328,6 +517,8 @@ class MADDPG(nn.Module):
         """``-Q_i(o, a)`` with ``a_i = mu_i(o_i)`` and the other actions from the buffer, plus the
         logit regulariser. Only actor ``i``'s parameters (and critic ``i``'s, which this update
         does not step) receive gradient."""
+        if self.stacked:
+            return self._stacked_actor_losses(_stacked_batch(batch))[i]
         action, pre_activation = self._policy(i, batch["obs"][i], target=False, explore=True)
         joint = list(batch["act"])
         joint[i] = action
@@ -336,27 +527,73 @@ class MADDPG(nn.Module):
         policy_term = -(weight * q).sum() / weight.sum().clamp_min(1.0)
         return policy_term + self.config.logit_reg * (pre_activation ** 2).mean()
 
+    # stacked mode: the same equations for all agents at once, tensors [N, B, ...]
+
+    def _critic_input(self, obs: torch.Tensor, act: torch.Tensor, own_act: torch.Tensor | None = None) -> torch.Tensor:
+        """``[N, B, M * (obs_dim + act_dim)]``: row ``i`` is :meth:`critic_input` of agent ``i``
+        (members ``critic_members[i]``, agent ``i`` first); ``own_act`` replaces each agent's own action."""
+        n, b = obs.shape[0], obs.shape[1]
+        o = obs[self.members].transpose(1, 2).reshape(n, b, -1)  # [N, M, B, d] -> [N, B, M * d]
+        if own_act is None:
+            a = act[self.members].transpose(1, 2).reshape(n, b, -1)
+        else:
+            others = act[self.members[:, 1:]].transpose(1, 2).reshape(n, b, -1)
+            a = torch.cat([own_act, others], dim=-1)
+        return torch.cat([o, a], dim=-1)
+
+    @torch.no_grad()
+    def _stacked_targets(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        next_act = self._stacked_policy(batch["next_obs"], target=True, explore=True)[0]
+        q_next = self.target_critics(self._critic_input(batch["next_obs"], next_act)).squeeze(-1)
+        return batch["rew"] + self.config.gamma * (1.0 - batch["terminated"]) * q_next
+
+    def _stacked_critic_losses(self, batch: Mapping[str, torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
+        """``[N]`` :meth:`critic_loss` of every agent."""
+        q = self.critics(self._critic_input(batch["obs"], batch["act"])).squeeze(-1)
+        weight = batch["active"]
+        return (weight * (q - targets) ** 2).sum(1) / weight.sum(1).clamp_min(1.0)
+
+    def _stacked_actor_losses(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``[N]`` :meth:`actor_loss` of every agent."""
+        action, pre_activation = self._stacked_policy(batch["obs"], target=False, explore=True)
+        q = self.critics(self._critic_input(batch["obs"], batch["act"], own_act=action)).squeeze(-1)
+        weight = batch["active"]
+        policy_term = -(weight * q).sum(1) / weight.sum(1).clamp_min(1.0)
+        return policy_term + self.config.logit_reg * (pre_activation ** 2).mean(dim=(1, 2))
+
     def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
         """One MADDPG update of every critic, then every actor, then the targets."""
         n = len(self.agents)
-        targets = self.critic_targets(batch)
-        critic_loss = sum(self.critic_loss(i, batch, targets[i]) for i in range(n))
-        self.critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        for net in self.critics:
-            nn.utils.clip_grad_norm_(net.parameters(), self.config.max_grad_norm, foreach=True)
-        self.critic_optimizer.step()
+        if self.stacked:
+            stacked = _stacked_batch(batch)
+            critic_loss = self._stacked_critic_losses(stacked, self._stacked_targets(stacked)).sum()
+        else:
+            targets = self.critic_targets(batch)
+            critic_loss = sum(self.critic_loss(i, batch, targets[i]) for i in range(n))
+        self._step(critic_loss, self.critic_params, self.critic_optimizer, self.critics)
 
-        actor_loss = sum(self.actor_loss(i, batch) for i in range(n))
-        self.actor_optimizer.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        for net in self.actors:
-            nn.utils.clip_grad_norm_(net.parameters(), self.config.max_grad_norm, foreach=True)
-        self.actor_optimizer.step()
-        self.critics.zero_grad(set_to_none=True)  # the actor loss left gradients on the critics
+        if self.stacked:
+            actor_loss = self._stacked_actor_losses(stacked).sum()
+        else:
+            actor_loss = sum(self.actor_loss(i, batch) for i in range(n))
+        # gradients for the actors only: the critics' weight gradients of this loss are never computed
+        self._step(actor_loss, self.actor_params, self.actor_optimizer, self.actors)
 
         self.soft_update_targets()
         return {"critic_loss": float(critic_loss.detach()) / n, "actor_loss": float(actor_loss.detach()) / n}
+
+    def _step(self, loss: torch.Tensor, params: list[nn.Parameter], optimizer: torch.optim.Optimizer,
+              nets: nn.Module) -> None:
+        """Gradients of ``loss`` for ``params`` only, clipped per network, then one optimiser step."""
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = g
+        if self.stacked:
+            _clip_per_network(params, self.config.max_grad_norm)
+        else:
+            for net in nets:
+                nn.utils.clip_grad_norm_(net.parameters(), self.config.max_grad_norm, foreach=True)
+        optimizer.step()
 
     def soft_update_targets(self) -> None:
         _soft_update(self.target_actors, self.actors, self.config.tau)
@@ -364,16 +601,43 @@ class MADDPG(nn.Module):
 
     # -- state ---------------------------------------------------------------------------------
 
+    _KINDS = ("actors", "critics", "target_actors", "target_critics")
+
     def full_state_dict(self) -> dict[str, Any]:
-        """Networks, targets and optimiser states (tensors and plain values only)."""
-        return {"networks": self.state_dict(), "actor_optimizer": self.actor_optimizer.state_dict(),
-                "critic_optimizer": self.critic_optimizer.state_dict()}
+        """Networks, targets and optimiser states (tensors and plain values only), in the layout of
+        one ``mlp`` per network (``actors.0.0.weight``, ...) whether or not the agents are stacked."""
+        if not self.stacked:
+            return {"networks": self.state_dict(), "actor_optimizer": self.actor_optimizer.state_dict(),
+                    "critic_optimizer": self.critic_optimizer.state_dict()}
+        networks: dict[str, torch.Tensor] = {}
+        for kind in self._KINDS:
+            networks.update(getattr(self, kind).per_network_state(f"{kind}."))
+        return {"networks": networks,
+                "actor_optimizer": _per_network_optimizer_state(self.actor_optimizer, len(self.agents)),
+                "critic_optimizer": _per_network_optimizer_state(self.critic_optimizer, len(self.agents))}
 
     def load_full_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.load_state_dict(state["networks"])
-        if "actor_optimizer" in state:
-            self.actor_optimizer.load_state_dict(state["actor_optimizer"])
-            self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+        """Load :meth:`full_state_dict` (also one written before agents were stacked)."""
+        if self.stacked:
+            networks = state["networks"]
+            expected = {k for kind in self._KINDS for k in getattr(self, kind).per_network_state(f"{kind}.")}
+            if set(networks) != expected:
+                raise KeyError(f"networks {sorted(set(networks) ^ expected)[:3]} do not fit this model")
+            for kind in self._KINDS:
+                getattr(self, kind).load_per_network_state(networks, f"{kind}.")
+        else:
+            self.load_state_dict(state["networks"])
+        for name in ("actor_optimizer", "critic_optimizer"):
+            if name not in state:
+                continue
+            optimizer = getattr(self, name)
+            saved = state[name]
+            if self.stacked:
+                saved = _stacked_optimizer_state(saved, len(self.agents), len(optimizer.param_groups[0]["params"]))
+            flags = {k: optimizer.param_groups[0][k] for k in ("foreach", "fused") if k in optimizer.param_groups[0]}
+            optimizer.load_state_dict(saved)
+            for group in optimizer.param_groups:  # keep this build's Adam implementation, not the saved one's
+                group.update(flags)
 
 
 # --------------------------------------------------------------------------------------------
