@@ -19,6 +19,10 @@ observation; ``critic="central"`` (MAPPO) gives it the observations of every age
 (the social tree's team, else the name prefix: all of simple_spread, the predators of simple_tag),
 its own first and then its team-mates' in agent order (the policy still sees only its own). The
 central value is a training-time input only: bots and matches need nothing else.
+``MAPPO_PRESET`` (``arena train ppo GAME --preset mappo``) adds what MAPPO needs to learn well on
+the particle worlds: value normalisation (``value_norm``) and a seat one-hot for networks that
+team-mates share (``agent_ids``). A time limit never ends the return: a truncated step's target
+bootstraps from the value of the observation the limit cut off (``bootstrap_truncation``).
 
 **Sides and seats.** Agents are grouped into *sides* (the top level of the game's social tree when
 the env has one -- ``red``/``blue`` in the 2-D games -- else the name prefix before ``/`` or a
@@ -215,13 +219,16 @@ class PPOConfig:
         return out
 
 
-# The MAPPO paper's MPE settings (Yu et al. 2022, "The Surprising Effectiveness of PPO in Cooperative
-# Multi-Agent Games", appendix: lr 7e-4, 15 epochs, one minibatch, clip 0.2, entropy 0.01, gamma 0.99,
-# GAE 0.95, 64-unit ReLU MLPs, value normalisation with clipped value loss, gradient norm 10; 128
-# copies x 25 steps per rollout). ``arena train ppo GAME --preset mappo`` starts from these.
+# MAPPO on the particle worlds (``arena train ppo GAME --preset mappo``): the MAPPO paper's MPE
+# settings (Yu et al. 2022, "The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games":
+# central value, value normalisation with a clipped value loss, one minibatch per epoch, clip 0.2,
+# entropy 0.01, gamma 0.99, GAE 0.95, 64-unit ReLU MLPs, gradient norm 10), with what measured better
+# on simple_spread in Arena (docs/ppo.md, "MAPPO on simple_spread"): a seat one-hot for the shared
+# network (agent_ids), 32 copies x 25 steps per update instead of 128 (four times the updates per env
+# step), 10 epochs and lr 2e-3 (the paper: 15 and 7e-4).
 MAPPO_PRESET: dict[str, Any] = {
-    "critic": "central", "num_envs": 128, "num_steps": 25, "update_epochs": 15, "num_minibatches": 1,
-    "lr": 7e-4, "clip_eps": 0.2, "entropy_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95,
+    "critic": "central", "agent_ids": True, "num_envs": 32, "num_steps": 25, "update_epochs": 10,
+    "num_minibatches": 1, "lr": 2e-3, "clip_eps": 0.2, "entropy_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95,
     "hidden_sizes": [64, 64], "activation": "relu", "value_norm": True, "clip_value_loss": True,
     "max_grad_norm": 10.0, "bootstrap_truncation": True,
 }
