@@ -82,3 +82,13 @@ def test_command_line_runs_the_blowblow_key_and_plots(tmp_path, monkeypatch, cap
     monkeypatch.setattr(sys, "argv", ["bench_maddpg.py", "--envs", "blowblw"])
     assert bench_maddpg.main() == 2
     assert "unknown env blowblw" in capsys.readouterr().err
+
+
+def test_update_rounds_quick_mode_times_three_implementations(capsys):
+    result = bench_maddpg.bench_update_rounds(4, {"batch_size": 32, "hidden_sizes": "16,16"}, block=2)
+    assert set(result["rounds_per_second"]) == {"reference", "per-agent", "stacked"}
+    assert all(rate > 0 for rate in result["rounds_per_second"].values())
+    assert result["speedup_vs_reference"]["reference"] == 1.0 and result["rounds_each"] == 4
+    sys.argv = ["bench_maddpg.py", "--update-rounds", "2", "--set", "batch_size=16", "--set", "hidden_sizes=8"]
+    assert bench_maddpg.main() == 0
+    assert "stacked" in capsys.readouterr().out

@@ -162,6 +162,8 @@ def _parse_value(name: str, kind: Any, value: Any) -> Any:
         if kind == "str":
             return str(value)
         if kind.startswith("tuple"):
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = [value]  # one hidden layer: `--set hidden_sizes=64` reads as an int
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(int(str(v).strip()) for v in items if str(v).strip())
         if kind.startswith("dict"):
@@ -763,7 +765,9 @@ def load_config(run_dir: Path) -> tuple[str, MADDPGConfig]:
 
 def read_metrics(run_dir: str | Path) -> dict[str, Any]:
     """``metrics.json`` of a run written by :func:`train`: ``episodes``, ``transitions``, ``updates``,
-    ``wall_seconds`` (training wall time, cumulative over resumes) and ``checkpoints`` (the same
+    ``wall_seconds`` (training wall time, cumulative over resumes), ``cpu_seconds`` (the training
+    process's CPU time, the same but not inflated by other work on a busy machine; absent in runs
+    written before it was recorded) and ``checkpoints`` (the same
     counters at every checkpoint); ``{}`` for a run that has none (written before it existed)."""
     path = Path(run_dir) / "metrics.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -843,6 +847,7 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
     episode, transitions, updates, since_update, env_resets = 0, 0, 0, 0, 0
     returns: list[np.ndarray] = []
     wall_before = 0.0  # training seconds of earlier calls (a resumed run), up to its checkpoint
+    cpu_before = 0.0  # ... and their CPU seconds
     metrics_history: list[dict[str, float]] = []
     if resume:
         state = _load_checkpoint(checkpoint_path)
@@ -857,6 +862,8 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
             if (run_dir / "buffer.npz").exists():
                 with np.load(run_dir / "buffer.npz", allow_pickle=False) as saved:
                     buffer.load_state_dict({k: saved[k] for k in saved.files})
+            nonlocal cpu_before
+            cpu_before = float(state.get("cpu_seconds", 0.0))
             return (*counters, saved_returns, float(state.get("wall_seconds", 0.0)), history)  # type: ignore[return-value]
 
         (episode, transitions, updates, since_update, env_resets, returns, wall_before,
@@ -868,15 +875,17 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
 
     def save_checkpoint() -> None:
         wall = wall_before + time.perf_counter() - start
+        cpu = cpu_before + time.process_time() - cpu_start
         state = {"format": CHECKPOINT_FORMAT, "episode": episode, "transitions": transitions, "updates": updates,
                  "since_update": since_update, "env_resets": pool.resets, "agents": names,
                  "learner": learner.full_state_dict(), "rng_numpy": json.dumps(rng.bit_generator.state),
-                 "rng_torch": torch.get_rng_state(), "wall_seconds": wall}
+                 "rng_torch": torch.get_rng_state(), "wall_seconds": wall, "cpu_seconds": cpu}
         if metrics_history and metrics_history[-1]["episode"] == episode:
             metrics_history.pop()  # saved again at the same episode (the end of a run): keep the latest
         metrics_history.append({"episode": episode, "transitions": transitions, "updates": updates,
-                                "wall_seconds": round(wall, 3)})
+                                "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3)})
         metrics = {"episodes": episode, "transitions": transitions, "updates": updates, "wall_seconds": wall,
+                   "cpu_seconds": cpu,
                    "checkpoints": metrics_history}
         def write_returns(path: Path) -> None:
             with open(path, "wb") as file:  # a file object, so numpy does not append ".npy" to the temp name
@@ -902,6 +911,7 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         writer = SummaryWriter(str(run_dir / "tb"), purge_step=episode)
     bar = _Progress(episodes, episode, enabled=progress, title=f"maddpg {env_name}")
     start, last_log, last_log_episode = time.perf_counter(), time.perf_counter(), episode
+    cpu_start = time.process_time()
     last_checkpoint = start
     losses: list[dict[str, float]] = []
     try:
