@@ -4,6 +4,7 @@
     python tools/bench_alphazero.py --strength [--games 20] [--json]
     python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off]
     python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
+    python tools/bench_alphazero.py --actors [--backends local ray] [--actor-games 32] [--rounds 3]
 
 Speed (game: gomoku 6x6 four-in-a-row, the book's own test board):
 
@@ -25,6 +26,15 @@ value (win stays win, draw stays draw or better) over ``--positions`` positions 
 against the solver (which breaks ties among its optimal moves at random), each with the search's
 proven-value solver on and off (``--search-solver``).
 
+Actors (``--actors``; issue 12): self-play positions/s of ``arena train alphazero --actors 2`` vs
+``--actors 1`` on each backend (``--backends local ray``), connect four with a 2x32 net: one pool
+of 2 actors per backend plays an iteration's ``--actor-games`` games on actor 0 alone, then split
+over both, alternating for ``--rounds`` rounds (the ratio is the median of the rounds' ratios); and
+the single-process path (self-play in the trainer) against 1 local actor, the cost of shipping
+weights and positions. Printed with the rows: the load average and the cores this run really gets
+for two CPU-bound processes (``tools/bench_league.py``'s reference, 2.0 on an idle 2-core machine),
+which bounds what 2 actors can gain.
+
 Ablation (``--ablation``, connect four): the same base config trained from scratch for the same
 wall time (``--minutes`` each, one torch thread) with the methods switched on one after the
 other -- none, + solver, + playout cap randomisation, + forced playouts with policy-target pruning
@@ -36,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -170,6 +181,52 @@ def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device
                 "ratio": leaf_rate / infer_rate, "target": 0.85,
                 "detail": f"self-play leaf evaluations vs pure inference at batch {mean_batch} (mean leaves per call)"}
     return selfplay, selfplay_frozen, overhead
+
+
+# ---------------------------------------------------------------------------- actors
+def bench_actors(backends: list[str], games: int, sims: int, rounds: int, address: str | None = None) -> list[dict]:
+    """Self-play positions/s on 2 actors vs 1 actor per backend, and in-process vs 1 local actor."""
+    from arena.alphazero.actors import LocalActors, RayActors, game_shares
+    from arena.alphazero.learner import tiny_config
+    from arena.alphazero.trainer import AlphaZeroTrainer
+
+    config = tiny_config("connect_four", num_simulations=sims, selfplay_batch=16, games_per_iteration=games,
+                         actors=2, seed=0)
+    trainer = AlphaZeroTrainer(config)  # the weights every actor gets; the in-process reference
+    weights = trainer.model.state_dict()
+    rows: list[dict] = []
+    for backend in backends:
+        pool = RayActors(config, 2, address) if backend == "ray" else LocalActors(config, 2)
+        try:
+            pool.play(weights, 0, [2, 2])  # warm-up: imports, compiled kernels, first network calls
+            rates: dict[str, list[float]] = {"1": [], "2": [], "in-process": []}
+            for r in range(rounds):
+                for n in (1, 2):
+                    start = time.perf_counter()
+                    parts = pool.play(weights, 1 + r, game_shares(games, n) + [0] * (2 - n))
+                    rates[str(n)].append(sum(p.positions for p in parts) / (time.perf_counter() - start))
+                if backend == "local":
+                    trainer.rng = np.random.default_rng(r)
+                    start = time.perf_counter()
+                    data = trainer.self_play_phase(games)
+                    rates["in-process"].append(data.positions / (time.perf_counter() - start))
+        finally:
+            pool.close()
+
+        def median(values: list[float]) -> float:
+            return float(np.median(values))
+
+        rows.append({"name": f"actors-{backend}", "unit": "positions/s", "ours": median(rates["2"]),
+                     "reference": median(rates["1"]),
+                     "ratio": median([b / a for a, b in zip(rates["1"], rates["2"], strict=True)]), "target": "-",
+                     "detail": f"2 vs 1 {backend} actors, connect four, {games} games/iteration, {sims} sims/move, "
+                               f"2x32 net, batch 16 per actor, median of {rounds} rounds"})
+        if backend == "local":
+            rows.append({"name": "actor-cost", "unit": "positions/s", "ours": median(rates["1"]),
+                         "reference": median(rates["in-process"]),
+                         "ratio": median([a / b for a, b in zip(rates["1"], rates["in-process"], strict=True)]),
+                         "target": "-", "detail": "1 local actor vs self-play in the trainer process (--actors 1)"})
+    return rows
 
 
 # ---------------------------------------------------------------------------- strength
@@ -422,6 +479,13 @@ def main() -> int:
     p.add_argument("--solver", action="store_true", help="connect four against a perfect solver (needs bitbully)")
     p.add_argument("--positions", type=int, default=500, help="--solver: az moves checked in games vs mcts:1000")
     p.add_argument("--solver-games", type=int, default=40, help="--solver: games per seat against the solver")
+    p.add_argument("--actors", action="store_true", help="self-play positions/s with 2 vs 1 actors per backend")
+    p.add_argument("--backends", nargs="+", choices=["local", "ray"], default=["local", "ray"],
+                   help="--actors: the backends measured")
+    p.add_argument("--actor-games", type=int, default=32, help="--actors: games per iteration")
+    p.add_argument("--actor-sims", type=int, default=50, help="--actors: playouts per move")
+    p.add_argument("--rounds", type=int, default=3, help="--actors: paired rounds (1 actor, then 2)")
+    p.add_argument("--address", help="--actors: a Ray cluster (auto or HOST:PORT; default: a private instance)")
     p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
     p.add_argument("--minutes", type=float, default=30.0, help="--ablation: training minutes per variant")
     p.add_argument("--ablation-out", default="/tmp/az_ablation", help="--ablation: run directories")
@@ -430,6 +494,24 @@ def main() -> int:
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.actors:
+        load = os.getloadavg()
+        rows = bench_actors(args.backends, args.actor_games, args.actor_sims, args.rounds, args.address)
+        after = os.getloadavg()
+        from bench_league import parallel_capacity
+
+        loads = f"load average (1/5/15 min) before {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, " \
+                f"after {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}; {os.cpu_count()} cores, of which this " \
+                f"run gets {parallel_capacity(rounds=2):.2f} for two CPU-bound processes"
+        if args.json:
+            print(json.dumps({"actors": rows, "load": loads}))
+            return 0
+        print(f"{'benchmark':<12} {'unit':<12} {'ours':>10} {'reference':>10} {'ratio':>6}  detail")
+        for r in rows:
+            print(f"{r['name']:<12} {r['unit']:<12} {r['ours']:>10.1f} {r['reference']:>10.1f} {r['ratio']:>6.2f}  "
+                  f"{r['detail']}")
+        print(loads)
+        return 0
     if args.ablation:
         rows = ablation(args.minutes, args.games, args.positions, args.ablation_out, playouts=args.playouts)
         if args.json:

@@ -116,7 +116,7 @@ class SelfPlayActor:
 
         self.index = index
         values = {**config, "device": "cpu", "threads": threads, "init_from": "", "tensorboard": False,
-                  "actors": 1, "backend": "local"}
+                  "actors": 1, "backend": "local", "replay_capacity": config["batch_size"]}  # no replay here
         self.trainer = AlphaZeroTrainer(AlphaZeroConfig.from_dict(values))  # game, network, search params
         self.progress = (0, 0)
 
@@ -445,16 +445,15 @@ class RayActors:
                 if len(ready) == len(refs):
                     break
                 if on_move is not None:
-                    try:
-                        done = dict(zip(ready, [None] * len(ready), strict=True))
-                        live = [self.actors[i].get_progress.remote() for i, r in zip(busy, refs, strict=True)
-                                if r not in done]
-                        counts = ray.get(live, timeout=5.0)
+                    finished = set(ready)
+                    playing = [i for i, ref in zip(busy, refs, strict=True) if ref not in finished]
+                    try:  # the actors answer between two moves (max_concurrency=2)
+                        counts = ray.get([self.actors[i].get_progress.remote() for i in playing], timeout=5.0)
                     except Exception:  # noqa: BLE001 (progress is best effort; play's result is not)
                         continue
-                    finished = [self._get(r, "a self-play actor") for r in ready]
-                    on_move(sum(c[0] for c in counts) + sum(d.positions for d in finished),
-                            sum(c[1] for c in counts) + sum(d.games for d in finished))
+                    done = [self._get(ref, "a self-play actor") for ref in ready]
+                    on_move(sum(c[0] for c in counts) + sum(d.positions for d in done),
+                            sum(c[1] for c in counts) + sum(d.games for d in done))
             return self._get(refs, "a self-play actor")
         except BaseException:
             for ref in refs:
