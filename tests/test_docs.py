@@ -181,6 +181,8 @@ RULES: dict[str, Rule] = {
         Rule(sub=((r"$", " --iterations 2"),), after=(r"--config my_c4\.yaml --out runs/c4$",)),
     r"^arena train alphazero connect_four --config my_c4\.yaml --out runs/c4$":
         Rule(sub=((r"$", " --iterations 1"),), files={"my_c4.yaml": Block("yaml", "game: connect_four", TINY_AZ)}),
+    r"^arena train alphazero connect_four --config my_c4\.yaml --out runs/c4_actors --actors 2$":
+        Rule(sub=((r"$", " --iterations 1"),), files={"my_c4.yaml": Block("yaml", "game: connect_four", TINY_AZ)}),
     r"^arena train alphazero gomoku --size 6 --n-in-row 4 --config g6\.yaml":
         Rule(sub=((r"$", " --iterations 1"),), files={"g6.yaml": yaml.safe_dump({"game": "gomoku", **TINY_AZ})}),
     # ---- MADDPG (budgets: a few episodes; a resume goes a little further)
@@ -238,6 +240,8 @@ RULES: dict[str, Rule] = {
     r"^python tools/bench_league\.py": Rule(skip=BENCH.format("7.9-9.1 min; tests/test_league_bench.py")),
     r"^python tools/bench_alphazero\.py": Rule(skip=BENCH.format("tests/test_alphazero_bench.py")),
     r"^python tools/bench_maddpg\.py": Rule(skip=BENCH.format("25,000-episode trainings; tests/test_maddpg_bench.py")),
+    r"^python tools/bench_mappo\.py --steps": Rule(sub=((r"--steps \d+", "--steps 800"), (r"--seeds [\d,]+", "--seeds 0"),
+                                                         (r"$", " --eval-episodes 2"))),
     # ---- matches, play, watch
     r"^arena match .*--games \d+": Rule(sub=((r"--games \d+", "--games 2"),)),
     r"^arena play tic_tac_toe --opponent random --seed 1 --no-color$":
