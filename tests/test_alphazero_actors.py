@@ -138,10 +138,13 @@ class _InProcess:
 
 
 def test_bad_actor_options_are_one_line(tmp_path, capsys):
-    for extra, message in [(["--actors", "0"], "config field 'actors' must be >= 1, got 0"),
-                           (["--backend", "mpi"], "config field 'backend' must be 'local' or 'ray', got 'mpi'"),
-                           (["--address", "auto"], "--address applies to --backend ray only")]:
-        assert _train(tmp_path, "x", *extra) == 2
+    for extra, changes, message in [
+            (["--actors", "0"], {}, "--actors must be >= 1, got 0"),
+            (["--backend", "mpi"], {}, "argument --backend: invalid choice: 'mpi'"),
+            (["--address", "auto"], {}, "--address applies to --backend ray only"),
+            ([], {"actors": -1}, "config field 'actors' must be >= 1, got -1"),
+            ([], {"backend": "mpi"}, "config field 'backend' must be 'local' or 'ray', got 'mpi'")]:
+        assert _train(tmp_path, "x", *extra, **changes) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("arena: error: ") and "\n" not in err and message in err, err
     assert not (tmp_path / "x").exists()
@@ -239,8 +242,9 @@ def test_kill_9_mid_iteration_then_resume_loses_and_doubles_no_game(tmp_path, mo
     while any(_alive(p) for p in actors) and time.time() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in actors), "self-play actors outlived their trainer"
-    state = load_safely(out / "checkpoint.pt")
-    assert state["counters"]["iteration"] == 1 and state["counters"]["games_played"] == 40
+    state = load_safely(out / "checkpoint.pt")  # iteration 2 was playing (on a fast machine it may be 3)
+    assert state["counters"]["iteration"] in (1, 2)
+    assert state["counters"]["games_played"] == 40 * state["counters"]["iteration"]
     assert main(["train", "alphazero", "tic_tac_toe", "--out", str(out), "--resume", "--no-progress"]) == 0
     # The straight run on in-process actors (they equal the processes: the test above).
     monkeypatch.setattr("arena.alphazero.actors.start_actors", lambda config, address=None: _InProcess(config))
@@ -253,7 +257,7 @@ def test_kill_9_mid_iteration_then_resume_loses_and_doubles_no_game(tmp_path, mo
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_actors_without_tracebacks(tmp_path):
-    config = _config(tmp_path, iterations=50, games_per_iteration=40, num_simulations=16)
+    config = _config(tmp_path, iterations=50, games_per_iteration=16, num_simulations=8)
     out = tmp_path / "run"
     proc = _arena("train", "alphazero", "tic_tac_toe", "--config", str(config), "--out", str(out), "--no-progress",
                   "--actors", "2", start_new_session=True)
@@ -283,8 +287,10 @@ from test_league_ray import _ray_or_skip, cluster  # noqa: E402,F401 (the shared
 @pytest.mark.slow
 def test_ray_actors_on_a_local_cluster_equal_the_local_actors(cluster, tmp_path, capsys):  # noqa: F811
     _ray_or_skip()
-    assert _train(tmp_path, "local", "--actors", "2") == 0
     assert _train(tmp_path, "ray", "--actors", "2", "--backend", "ray", "--address", cluster) == 0
+    with pytest.MonkeyPatch.context() as patch:  # the local result, on in-process actors (equal: above)
+        patch.setattr("arena.alphazero.actors.start_actors", lambda config, address=None: _InProcess(config))
+        assert _train(tmp_path, "local", "--actors", "2") == 0
     out = capsys.readouterr().out
     assert "self-play on 2 ray actors" in out and "done: 2 iterations, 10 games" in out
     assert [row["games"] for row in _log(tmp_path / "ray")] == [5, 5]

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="print one line per iteration instead of a bar")
     p.add_argument("--actors", type=int, help="self-play actors feeding this trainer, one CPU thread each "
                                               "(default: config, 1 = self-play in this process)")
-    p.add_argument("--backend", help="where the actors run: local (processes) or ray (Ray actors; needs the "
+    p.add_argument("--backend", choices=["local", "ray"], help="where the actors run: local (processes) or ray (Ray actors; needs the "
                                      "[distributed] extra)")
     p.add_argument("--address", help="--backend ray: auto (the cluster on this machine) or HOST:PORT of a head "
                                      "node (default: a private Ray instance)")
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from arena.commands.match import game_kwargs as board_kwargs
 
     game_kwargs = board_kwargs(args)  # --size / --n-in-row, gomoku only
+    if args.actors is not None and args.actors < 1:
+        raise ValueError(f"--actors must be >= 1, got {args.actors}")
     config = load_config(args.config, device=args.device, iterations=args.iterations, seed=args.seed,
                          actors=args.actors, backend=args.backend)
     if config.game_kwargs and args.game != config.game:
