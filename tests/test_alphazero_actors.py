@@ -117,6 +117,12 @@ def test_two_local_actors_play_every_game_and_leave_a_loadable_model(tmp_path, c
     assert "self-play on 2 local actors" in capsys.readouterr().out  # the stored actors value
     assert load_safely(tmp_path / "resumed" / "checkpoint.pt")["counters"]["games_played"] == 10
     assert _same_weights(tmp_path / "resumed", tmp_path / "run")
+    # --actors on a resume overrides the stored value: 1 is the single-process path again.
+    assert main(["train", "alphazero", "tic_tac_toe", "--out", str(tmp_path / "resumed"), "--resume",
+                 "--iterations", "3", "--actors", "1", "--no-progress"]) == 0
+    assert "self-play on" not in capsys.readouterr().out
+    state = load_safely(tmp_path / "resumed" / "checkpoint.pt")
+    assert state["config"]["actors"] == 1 and state["counters"]["games_played"] == 15
 
 
 class _InProcess:

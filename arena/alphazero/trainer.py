@@ -137,7 +137,9 @@ class AlphaZeroTrainer:
         """Self-play into the replay buffer. With ``on_checkpoint`` the phase's progress is kept in
         ``self.selfplay_partial`` every ``checkpoint_seconds`` and ``on_checkpoint()`` is called (the
         trainer's caller saves then), so a kill loses at most that much self-play; a checkpoint
-        holding a partial phase resumes it."""
+        holding a partial phase resumes it. With ``self.actors`` (started by :func:`train`) the
+        games are played by the actors instead (no checkpoints inside the phase), except that a
+        partial phase saved by the single-process path is finished here first."""
         c = self.config
         if self.actors is not None and self.selfplay_partial is None:
             return self._actor_phase(num_games, on_move)
@@ -227,8 +229,8 @@ class AlphaZeroTrainer:
         player = self.best_model
         metrics: dict[str, float] = {}
         for playouts in c.eval_mcts_playouts:
-            me = AlphaZeroBot(self.game, copy.deepcopy(player).cpu(), simulations=sims, device="cpu", solver=c.solver,
-                              seed=int(self.rng.integers(1 << 31)))
+            me = AlphaZeroBot(self.game, copy.deepcopy(player).cpu(), simulations=sims, c_puct=c.c_puct, device="cpu",
+                              solver=c.solver, seed=int(self.rng.integers(1 << 31)))
             opponent = bots.make(f"mcts:{int(playouts)}", self.make_env(), seed=int(self.rng.integers(1 << 31)))
             score = play_bot_match(self.make_env, me, opponent, c.eval_games, seed=int(self.rng.integers(1 << 31)))
             metrics[f"win_rate_vs_mcts{playouts}"] = score.score
@@ -279,7 +281,8 @@ class AlphaZeroTrainer:
         model = self.best_model if which == "best" else self.model
         return model_record(self.config.game, self.config.game_kwargs, self.network_shape, model.state_dict(),
                             iteration=self.iteration, games=self.games_played,
-                            playouts=self.config.num_simulations, seconds=round(self.seconds, 1))
+                            playouts=self.config.num_simulations, c_puct=self.config.c_puct,
+                            seconds=round(self.seconds, 1))
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: tensors and plain values only (``weights_only`` loads it)."""
