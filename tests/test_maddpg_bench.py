@@ -89,6 +89,7 @@ def test_update_rounds_quick_mode_times_three_implementations(capsys):
     assert set(result["rounds_per_second"]) == {"reference", "per-agent", "stacked"}
     assert all(rate > 0 for rate in result["rounds_per_second"].values())
     assert result["speedup_vs_reference"]["reference"] == 1.0 and result["rounds_each"] == 4
+    assert all(ms > 0 for ms in result["cpu_ms_per_round"].values())
     sys.argv = ["bench_maddpg.py", "--update-rounds", "2", "--set", "batch_size=16", "--set", "hidden_sizes=8"]
     assert bench_maddpg.main() == 0
     assert "stacked" in capsys.readouterr().out

@@ -291,7 +291,7 @@ def test_config_overrides_are_typed_and_validated():
         config_with(MADDPGConfig(), {"batch_size": "many"})
     with pytest.raises(ValueError, match="critic_scope"):
         config_with(MADDPGConfig(), {"critic_scope": "nobody"})
-    assert MADDPGConfig().lr_actor == 1e-3 and MADDPGConfig().tau == 0.01 and MADDPGConfig().batch_size == 512
+    assert MADDPGConfig().lr_actor == 1e-3 and MADDPGConfig().tau == 0.01 and MADDPGConfig().batch_size == 256
 
 
 # -- checkpoints and resume ----------------------------------------------------------------

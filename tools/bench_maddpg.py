@@ -462,15 +462,21 @@ def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: 
         for _ in range(5):
             run()
     times: dict[str, list[float]] = {name: [] for name in learners}
+    cpu: dict[str, float] = dict.fromkeys(learners, 0.0)
     for _ in range(max(1, rounds // block)):
         for name, run in learners.items():
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(block):
                 run()
             times[name].append((time.perf_counter() - start) / block)
+            cpu[name] += time.process_time() - cpu_start
     rates = {name: 1.0 / float(np.median(t)) for name, t in times.items()}
+    count = max(1, rounds // block) * block
+    cpu_ms = {name: 1e3 * c / count for name, c in cpu.items()}
     return {"rounds_per_second": rates, "ms_per_round": {k: 1e3 / v for k, v in rates.items()},
             "speedup_vs_reference": {k: v / rates["reference"] for k, v in rates.items()},
+            "cpu_ms_per_round": cpu_ms, "cpu_speedup_vs_reference": {k: cpu_ms["reference"] / v
+                                                                     for k, v in cpu_ms.items()},
             "rounds_each": max(1, rounds // block) * block, "batch_size": config.batch_size,
             "hidden_sizes": list(config.hidden_sizes)}
 
@@ -512,7 +518,8 @@ def main() -> int:
               f"{result['hidden_sizes']}, {result['rounds_each']} rounds each, interleaved, one thread)")
         for name, rate in result["rounds_per_second"].items():
             print(f"  {name:<10} {rate:8.1f} rounds/s  {result['ms_per_round'][name]:6.2f} ms/round  "
-                  f"{result['speedup_vs_reference'][name]:5.2f}x reference")
+                  f"{result['speedup_vs_reference'][name]:5.2f}x reference  (CPU: "
+                  f"{result['cpu_ms_per_round'][name]:6.2f} ms/round, {result['cpu_speedup_vs_reference'][name]:5.2f}x)")
         return 0
     keys = [k.strip() for k in args.envs.split(",") if k.strip()]
     unknown = [k for k in keys if k not in ENVS]

@@ -73,7 +73,7 @@ class MADDPGConfig:
     lr_critic: float = 2e-3  # Adam learning rate of the critics (paper: 0.01)
     gamma: float = 0.95  # discount
     tau: float = 0.01  # soft target update: theta' <- tau * theta + (1 - tau) * theta'
-    batch_size: int = 512  # replay samples per update (paper: 1024)
+    batch_size: int = 256  # replay samples per update (paper: 1024; 256 learns as fast as 512 here at half the cost)
     buffer_size: int = 1_000_000  # replay capacity in joint transitions
     hidden_sizes: tuple[int, ...] = (64, 64)  # MLP hidden widths of actors and critics
     update_every: int = 15  # env steps of one copy per update round, counted over all copies (paper: 100)
