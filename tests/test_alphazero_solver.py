@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import arena
 from arena import bots
@@ -346,3 +347,15 @@ def test_bench_ablation_trains_and_measures_every_variant(tmp_path):
     assert [r["variant"] for r in rows] == [v[0] for v in bench_alphazero.ABLATION_VARIANTS]
     for r in rows:
         assert r["games_played"] == 4 and 0.0 <= r["vs_mcts1000"] <= 1.0
+
+
+def test_az_searches_with_the_c_puct_it_was_trained_with(tmp_path):
+    from arena.alphazero.bot import PRETRAINED_DIR
+
+    env = arena.make("tic_tac_toe")
+    record = torch.load(PRETRAINED_DIR / "tic_tac_toe.pt", weights_only=False)
+    assert "c_puct" not in record["info"]  # an older model file: the search's default
+    assert bots.make("az", env, seed=0).params.c_puct == 5.0
+    record["info"]["c_puct"] = 1.5
+    torch.save(record, tmp_path / "m.pt")
+    assert bots.make(f"az:{tmp_path / 'm.pt'}", env, seed=0).params.c_puct == 1.5

@@ -139,7 +139,8 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
         raise CheckpointError(f"{path}: weights do not fit the network it describes "
                               f"({str(exc).splitlines()[0][:120]})") from None
     sims = simulations if simulations is not None else DEFAULT_PLAYOUTS
-    return AlphaZeroBot(game, model, simulations=sims, seed=seed, device=device,
+    c_puct = float(record.get("info", {}).get("c_puct", 5.0))  # the search constant it was trained with
+    return AlphaZeroBot(game, model, simulations=sims, c_puct=c_puct, seed=seed, device=device,
                         leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env)
 
 
