@@ -23,6 +23,12 @@ from typing import Any, Protocol
 
 import arena
 from arena.bots import Bot
+from arena.distributed import (  # noqa: F401 (thread helpers re-exported for the league modules)
+    THREAD_VARIABLES,
+    exit_with_parent,
+    set_process_threads,
+    thread_environment,
+)
 from arena.play.parallel_loop import play_parallel_episode, seats_of, side_of  # noqa: F401 (re-exported)
 from leagues.player import LearnerCache, PlayerSpec, build_bot
 
@@ -115,46 +121,6 @@ class _Worker:
 _process_worker: _Worker | None = None
 
 # Thread-count variables of the numeric libraries; a worker process inherits them at spawn.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-def set_process_threads(threads: int) -> None:
-    """Use ``threads`` threads in this process for torch (intra-op) and numba (parallel loops).
-
-    BLAS/OpenMP pools read their variables at start-up: :func:`thread_environment` sets them for
-    worker processes before they start."""
-    import torch
-
-    threads = max(1, int(threads))
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except (ImportError, ValueError):  # numba absent, or its pool was sized smaller at start-up
-        pass
-
-
-def thread_environment(threads: int) -> dict[str, str]:
-    """The environment variables that give a new process ``threads`` threads per numeric library."""
-    return dict.fromkeys(THREAD_VARIABLES, str(max(1, int(threads))))
-
-
-def _exit_with_parent(parent: int) -> None:
-    """End this worker when the coordinator ``parent`` dies (kill -9 included), not 50 minutes later."""
-    import threading
-
-    def watch() -> None:  # poll the parent's pid: a dead parent's children are re-parented
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, name="arena-parent-watch", daemon=True).start()
-
-
 def _init_process(cache_size: int, threads: int = 1, parent: int | None = None) -> None:
     import signal
 
@@ -163,7 +129,7 @@ def _init_process(cache_size: int, threads: int = 1, parent: int | None = None) 
     # which must not print KeyboardInterrupt tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
-        _exit_with_parent(parent)
+        exit_with_parent(parent)
     os.environ.update(thread_environment(threads))
     set_process_threads(threads)
     _process_worker = _Worker(cache_size)

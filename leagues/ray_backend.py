@@ -31,29 +31,23 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import arena
+from arena import distributed
 from leagues.executor import GameResult, MatchTask, _Worker, set_process_threads, thread_environment
 from leagues.player import LearnerCache, PlayerSpec, build_bot, load_learner, save_checkpoint
 from leagues.runner import LeagueError, LearnJob
 
-INSTALL_HINT = "pip install 'arena-league[distributed]' (in a checkout: pip install -e '.[distributed]')"
 RESTARTS = 3  # restarts of a dead actor, and retries of each call it had not finished
 IN_FLIGHT = 3  # game tasks queued per worker actor (the next ones ship while one plays)
 
 
 def import_ray() -> Any:
-    """The ``ray`` module, or a one-line error naming the extra that installs it."""
-    try:
-        import ray
-    except ImportError:
-        raise LeagueError(f"--backend ray needs Ray, which is not installed: {INSTALL_HINT}") from None
-    return ray
+    """The ``ray`` module, or a one-line :class:`LeagueError` naming the extra that installs it."""
+    return distributed.import_ray(LeagueError)
 
 
 def _absolute(spec: PlayerSpec) -> PlayerSpec:
@@ -220,7 +214,7 @@ class RayBackend:
         if workers < 1:
             raise LeagueError(f"--backend ray plays games on worker actors: --workers must be >= 1, got {workers}")
         address = address or os.environ.get("RAY_ADDRESS") or None
-        _token_auth_for(address)
+        distributed.ray_token_auth_for(address)
         self.ray = import_ray()
         self.owns_ray = False
         self.game = game
@@ -261,11 +255,12 @@ class RayBackend:
                                    "configure_logging": True}
         try:
             if address is None:
-                from leagues.runner import available_cores
-
-                ray.init(address="local", num_cpus=available_cores(), include_dashboard=False, **options)
+                ray.init(address="local", num_cpus=distributed.available_cores(), include_dashboard=False, **options)
             else:
-                _probe(address)
+                try:
+                    distributed.probe_ray_address(address)
+                except ValueError as exc:
+                    raise LeagueError(str(exc)) from None
                 ray.init(address=address, **options)
         except LeagueError:
             raise
@@ -349,44 +344,6 @@ class RayBackend:
         if self.owns_ray and self.ray.is_initialized():
             self.ray.shutdown()
             self.owns_ray = False
-
-
-def _token_auth_for(address: str | None) -> None:
-    """Send this machine's Ray token (if it has one) to a cluster named by HOST:PORT.
-
-    Ray enables token authentication for a cluster started on a machine that holds a token
-    (``~/.ray/auth_token``, written by the first private instance), and joins such a cluster by
-    itself through ``--address auto``, but not through an explicit address. A token sent to a
-    cluster without authentication is ignored, so sending it whenever there is one is safe; an
-    explicit ``RAY_AUTH_MODE`` is left alone."""
-    if address in (None, "auto", "local") or "RAY_AUTH_MODE" in os.environ:
-        return
-    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
-    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file()):
-        return
-    os.environ["RAY_AUTH_MODE"] = "token"
-    if "ray" in sys.modules:  # Ray caches its configuration at import: refresh it
-        try:
-            from ray._raylet import Config
-
-            Config.initialize("")
-        except (ImportError, AttributeError):
-            pass
-
-
-def _probe(address: str, timeout: float = 10.0) -> None:
-    """Fail fast on a head node that does not answer (Ray itself retries for minutes)."""
-    import socket
-
-    if address == "auto" or address.startswith(("ray://", "local")):
-        return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise LeagueError(f"--address must be auto or HOST:PORT, got {address!r}")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise ConnectionError(f"nothing answers at {host}:{port} ({exc.strerror or exc})") from None
 
 
 def _resource_share(total: float, actors: int) -> float:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 import arena
+from arena.distributed import available_cores
 from arena.learner import Learner
 from leagues.alphastar import (
     LeagueView,
@@ -131,14 +132,6 @@ def _copy_atomic(source: Path, target: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def threads_per_process(budget: int | None, workers: int) -> int:

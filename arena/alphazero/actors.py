@@ -31,22 +31,20 @@ import math
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from arena import distributed
 from arena.alphazero.config import AlphaZeroConfig
 from arena.alphazero.selfplay import SelfPlayData
+from arena.distributed import THREAD_VARIABLES, exit_with_parent, set_process_threads, thread_environment
 
-INSTALL_HINT = "pip install 'arena-league[distributed]' (in a checkout: pip install -e '.[distributed]')"
 RESTARTS = 3  # restarts of a dead Ray actor (its share of the iteration is replayed)
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 ProgressFn = Callable[[int, int], None]  # (positions so far, games finished so far) of the iteration
 
 
@@ -86,24 +84,10 @@ def merge(parts: Sequence[SelfPlayData], seconds: float) -> SelfPlayData:
         full_searches=sum(p.full_searches for p in parts), simulations=sum(p.simulations for p in parts))
 
 
-def thread_environment(threads: int = 1) -> dict[str, str]:
-    """The environment variables that give a new process ``threads`` threads per numeric library."""
-    return dict.fromkeys(THREAD_VARIABLES, str(max(1, int(threads))))
-
-
 def set_threads(threads: int = 1) -> None:
-    """torch (intra- and inter-op) and numba at ``threads`` threads in this process."""
-    import torch
-
+    """torch and numba at ``threads`` threads in this process, and the variables its children read."""
     os.environ.update(thread_environment(threads))
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except (ImportError, ValueError):  # numba absent, or its pool was sized smaller at start-up
-        pass
+    set_process_threads(threads)
 
 
 class SelfPlayActor:
@@ -153,23 +137,10 @@ def _cpu_weights(weights: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- local
-def _exit_with_parent(parent: int) -> None:
-    """End this actor when the trainer ``parent`` dies (kill -9 included)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, name="arena-parent-watch", daemon=True).start()
-
-
 def _local_actor_main(conn: Connection, config: dict[str, Any], index: int, parent: int, progress: Any) -> None:
     """The loop of a local actor process: ("play", weights, iteration, games) -> ("ok", data)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the trainer's to handle
-    _exit_with_parent(parent)
+    exit_with_parent(parent)
     try:
         actor = SelfPlayActor(config, index)
         conn.send(("ready", os.getpid()))
@@ -312,55 +283,18 @@ class LocalActors:
 
 # ---------------------------------------------------------------------------------------- Ray
 def import_ray() -> Any:
-    """The ``ray`` module, or a one-line error naming the extra that installs it."""
+    """The ``ray`` module, or a one-line :class:`ActorError` naming the extra that installs it."""
+    return distributed.import_ray(ActorError)
+
+
+def probe_address(address: str) -> None:
+    """One line, in seconds, for a bad address or a head node that does not answer."""
     try:
-        import ray
-    except ImportError:
-        raise ActorError(f"--backend ray needs Ray, which is not installed: {INSTALL_HINT}") from None
-    return ray
-
-
-def probe_address(address: str, timeout: float = 10.0) -> None:
-    """Fail in seconds on a head node that does not answer (Ray itself retries for minutes)."""
-    import socket
-
-    if address == "auto" or address.startswith(("ray://", "local")):
-        return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ActorError(f"--address must be auto or HOST:PORT, got {address!r}")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise ActorError(f"cannot reach the Ray cluster at {address}: nothing answers "
-                         f"({exc.strerror or exc})") from None
-
-
-def token_auth_for(address: str | None) -> None:
-    """Send this machine's Ray token (``~/.ray/auth_token``), when it has one, to a cluster named by
-    HOST:PORT: Ray turns token authentication on for clusters started where a token exists, and
-    joins them by itself through ``auto`` but not through an explicit address. A token sent to a
-    cluster without authentication is ignored; an explicit ``RAY_AUTH_MODE`` is left alone."""
-    if address in (None, "auto", "local") or "RAY_AUTH_MODE" in os.environ:
-        return
-    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
-    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file()):
-        return
-    os.environ["RAY_AUTH_MODE"] = "token"
-    if "ray" in sys.modules:  # Ray caches its configuration at import: refresh it
-        try:
-            from ray._raylet import Config
-
-            Config.initialize("")
-        except (ImportError, AttributeError):
-            pass
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+        distributed.probe_ray_address(address)
+    except ValueError as exc:
+        raise ActorError(str(exc)) from None
+    except ConnectionError as exc:
+        raise ActorError(f"cannot reach the Ray cluster at {address}: {exc}") from None
 
 
 class RayActors:
@@ -378,7 +312,7 @@ class RayActors:
         address = address or os.environ.get("RAY_ADDRESS") or None
         if address is not None:
             probe_address(address)
-        token_auth_for(address)
+        distributed.ray_token_auth_for(address)
         self.ray = import_ray()
         self.owns_ray = False
         self.actors: list[Any] = []
@@ -404,7 +338,7 @@ class RayActors:
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR, "configure_logging": True}
         try:
             if address is None:
-                ray.init(address="local", num_cpus=_cores(), include_dashboard=False, **options)
+                ray.init(address="local", num_cpus=distributed.available_cores(), include_dashboard=False, **options)
             else:
                 ray.init(address=address, **options)
         except (ConnectionError, RuntimeError, ValueError) as exc:
