@@ -203,3 +203,77 @@ def test_config_switches_reach_the_search_and_self_play():
     assert not params.solver and params.forced_playouts_k == 3.0
     data = trainer.self_play_phase(4)
     assert data.positions == data.full_searches < data.searches
+
+
+# ---------------------------------------------------------------------------- the reply head
+REPLY_BASE = dict(game="tic_tac_toe", blocks=1, channels=8, value_hidden=8, num_simulations=12, selfplay_batch=4,
+                  games_per_iteration=8, batch_size=32, min_replay=16, replay_capacity=4096, train_steps=4,
+                  eval_every=0, tensorboard=False, threads=1, device="cpu")
+
+
+def test_reply_loss_is_the_masked_cross_entropy_and_absent_at_weight_zero():
+    from arena.alphazero.network import alphazero_loss
+
+    torch.manual_seed(0)
+    logits, reply = torch.randn(4, 9), torch.randn(4, 9)
+    value, z = torch.tanh(torch.randn(4)), torch.tensor([1.0, -1.0, 0.0, 1.0])
+    pi = torch.softmax(torch.randn(4, 9), 1)
+    nxt = torch.softmax(torch.randn(4, 9), 1)
+    has = torch.tensor([True, False, True, False])
+    base, parts = alphazero_loss(logits, value, pi, z)
+    off, _ = alphazero_loss(logits, value, pi, z, reply_logits=reply, target_next=nxt, has_next=has, reply_weight=0.0)
+    assert torch.equal(base, off) and "reply_loss" not in parts
+    on, parts = alphazero_loss(logits, value, pi, z, reply_logits=reply, target_next=nxt, has_next=has,
+                               reply_weight=0.5)
+    expected = -(nxt[has] * torch.log_softmax(reply[has], 1)).sum(1).mean()
+    assert parts["reply_loss"] == pytest.approx(float(expected), rel=1e-6)
+    assert float(on - base) == pytest.approx(0.5 * float(expected), rel=1e-5)
+
+
+def test_augmentation_maps_the_reply_policy_with_the_same_symmetry():
+    from arena.alphazero.replay import augment
+    from arena.env.batched import symmetries_of
+
+    game = connect_four()
+    planes = np.random.default_rng(0).integers(0, 2, (3, 4, 6, 7)).astype(np.uint8)
+    pi = np.eye(7, dtype=np.float32)[[0, 1, 2]]
+    pi_next = np.eye(7, dtype=np.float32)[[6, 5, 3]]
+    has_next = np.array([True, False, True])
+    out = augment(game, planes, pi, np.ones(3, np.float32), pi_next, has_next)
+    (mirror,) = symmetries_of(game)
+    assert out[3].shape == (6, 7) and np.array_equal(out[3][3:], mirror.apply_policy(pi_next))
+    assert np.array_equal(out[3][3:].argmax(1), [0, 1, 3])  # the mirror of columns 6, 5, 3
+    assert np.array_equal(out[4], np.concatenate([has_next, has_next]))
+
+
+def test_training_with_the_reply_head_warm_starts_saves_and_plays(tmp_path):
+    from arena import bots, make
+    from arena.alphazero.bot import PRETRAINED_DIR
+    from arena.alphazero.checkpoint import load_model_record
+    from arena.alphazero.trainer import AlphaZeroTrainer
+
+    shipped = load_model_record(PRETRAINED_DIR / "tic_tac_toe.pt")["network"]
+    config = AlphaZeroConfig.from_dict({**REPLY_BASE, **{k: shipped[k] for k in ("blocks", "channels", "value_hidden")},
+                                        "reply_target_weight": 0.15,
+                                        "init_from": str(PRETRAINED_DIR / "tic_tac_toe.pt")})
+    trainer = AlphaZeroTrainer(config)  # the shipped model has no reply head: it starts fresh
+    assert trainer.model.reply_head is not None and trainer.replay.reply
+    metrics = {}
+    for _ in range(3):
+        metrics = trainer.run_iteration()
+    assert math.isfinite(metrics["reply_loss"]) and 0 < metrics["reply_loss"] < 2 * math.log(9)
+    assert trainer.replay.has_next[:len(trainer.replay)].any() and not trainer.replay.has_next[:len(trainer.replay)].all()
+    trainer.save(tmp_path)
+    record = load_model_record(tmp_path / "best.pt")
+    assert record["network"]["reply_head"] == 1 and any(k.startswith("reply_head.") for k in record["model"])
+    bot = bots.make(f"az:{tmp_path / 'best.pt'}:16", make("tic_tac_toe"), seed=0)
+    assert bot.model.reply_head is not None
+    # a resumed run gets its buffer's reply targets back
+    again = AlphaZeroTrainer(config)
+    assert again.resume(tmp_path)
+    assert np.array_equal(again.replay.pi_next[:len(again.replay)], trainer.replay.pi_next[:len(trainer.replay)])
+    # and a run without the head warm-starts from this file, dropping the head
+    plain = AlphaZeroTrainer(AlphaZeroConfig.from_dict({**REPLY_BASE, **{k: shipped[k] for k in
+                                                        ("blocks", "channels", "value_hidden")},
+                                                        "init_from": str(tmp_path / "best.pt")}))
+    assert plain.model.reply_head is None

@@ -37,8 +37,8 @@ which bounds what 2 actors can gain.
 
 Ablation (``--ablation``, connect four): the same base config trained from scratch for the same
 wall time (``--minutes`` each, one torch thread) with the methods switched on one after the
-other -- none, + solver, + playout cap randomisation, + forced playouts with policy-target pruning
--- then each final model against ``mcts:1000`` (``--games``) and, with bitbully, its share of
+other -- none, + solver, + playout cap randomisation, + forced playouts with policy-target pruning,
++ the opponent-reply head -- then each final model against ``mcts:1000`` (``--games``) and, with bitbully, its share of
 value-preserving moves (``--positions``).
 """
 
@@ -424,6 +424,10 @@ ABLATION_VARIANTS = [
                                   fast_simulations=40, games_per_iteration=256)),
     ("+solver +playout cap +forced/pruning", dict(solver=True, playout_cap_randomisation=True, num_simulations=240,
                                                   fast_simulations=40, games_per_iteration=256, forced_playouts=True)),
+    ("+solver +playout cap +forced/pruning +reply head", dict(solver=True, playout_cap_randomisation=True,
+                                                             num_simulations=240, fast_simulations=40,
+                                                             games_per_iteration=256, forced_playouts=True,
+                                                             reply_target_weight=0.15)),
 ]
 
 

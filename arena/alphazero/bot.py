@@ -132,7 +132,8 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
     if not same_rules(trained_on, game):
         raise CheckpointError(f"{path} was trained on {trained_on!r}, not {game!r}")
     net = record["network"]
-    model = build_network(game, net["blocks"], net["channels"], net.get("value_hidden", 64))
+    model = build_network(game, net["blocks"], net["channels"], net.get("value_hidden", 64),
+                          reply_head=bool(net.get("reply_head", 0)))
     try:
         model.load_state_dict(record["model"])
     except RuntimeError as exc:

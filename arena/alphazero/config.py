@@ -50,6 +50,7 @@ class AlphaZeroConfig:
     forced_playouts: bool = False  # each visited root child gets >= sqrt(k P sum N) playouts (noised roots)
     forced_playouts_k: float = 2.0  # k of the forced playouts (KataGo: 2)
     policy_target_pruning: bool = True  # take the forced playouts back out of the policy target
+    reply_target_weight: float = 0.0  # > 0: a head predicting the opponent's reply policy, this weight in the loss
 
     # ---------------------------------------------------------------- training
     replay_capacity: int = 20000  # positions kept (after symmetry augmentation)
@@ -101,7 +102,7 @@ class AlphaZeroConfig:
                 raise ConfigError(f"config field '{name}' must be >= 1, got {getattr(self, name)}")
         non_negative = ["fast_simulations", "forced_playouts_k", "temperature_moves", "train_steps", "min_replay", "gating_simulations",
                         "eval_every", "eval_simulations", "time_limit_minutes", "checkpoint_seconds", "threads", "snapshot_every",
-                        "l2"]
+                        "l2", "reply_target_weight"]
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ConfigError(f"config field '{name}' must be >= 0, got {getattr(self, name)}")

@@ -7,6 +7,9 @@ index; passes and other non-cell moves mark nothing), and a constant plane that 
 player is to move. ``P = C + 1 + [state has last_move]``: 4 for the m,n,k games.
 Output: policy logits ``[B, A]`` and a value ``[B]`` in [-1, 1] for the player to move.
 Loss (SPEC section 3): ``l = (z - v)^2 - pi^T log p + c * ||theta||^2``.
+With ``reply_head`` the network also predicts the opponent's reply policy (KataGo's auxiliary
+target): ``forward_with_reply`` adds ``reply_logits[B, A]``, trained on the search policy of the
+position after the move played; play and search use ``forward`` and never see it.
 """
 
 from __future__ import annotations
@@ -82,43 +85,68 @@ class PolicyValueNet(nn.Module):
     """
 
     def __init__(self, height: int, width: int, num_actions: int, *, blocks: int = 2, channels: int = 32,
-                 value_hidden: int = 64, in_planes: int = NUM_PLANES) -> None:
+                 value_hidden: int = 64, in_planes: int = NUM_PLANES, reply_head: bool = False) -> None:
         super().__init__()
         self.height, self.width, self.num_actions, self.in_planes = height, width, num_actions, in_planes
         self.stem = nn.Sequential(nn.Conv2d(in_planes, channels, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(channels), nn.ReLU())
         self.trunk = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
-        self.policy_head = nn.Sequential(nn.Conv2d(channels, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(),
-                                         nn.Flatten(), nn.Linear(2 * height * width, num_actions))
+        self.policy_head = self._policy_head(channels, height, width, num_actions)
+        # The opponent's reply policy (auxiliary target, training only); None without it.
+        self.reply_head = self._policy_head(channels, height, width, num_actions) if reply_head else None
         self.value_head = nn.Sequential(nn.Conv2d(channels, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU(),
                                         nn.Flatten(), nn.Linear(height * width, value_hidden), nn.ReLU(),
                                         nn.Linear(value_hidden, 1), nn.Tanh())
+
+    @staticmethod
+    def _policy_head(channels: int, height: int, width: int, num_actions: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(channels, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(),
+                             nn.Flatten(), nn.Linear(2 * height * width, num_actions))
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.trunk(self.stem(planes))
         return self.policy_head(x), self.value_head(x).squeeze(-1)
 
+    def forward_with_reply(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(logits, value, reply_logits)``; ``reply_logits`` is None without a reply head."""
+        x = self.trunk(self.stem(planes))
+        reply = self.reply_head(x) if self.reply_head is not None else None
+        return self.policy_head(x), self.value_head(x).squeeze(-1), reply
 
-def build_network(game: Any, blocks: int, channels: int, value_hidden: int = 64) -> PolicyValueNet:
+
+def build_network(game: Any, blocks: int, channels: int, value_hidden: int = 64, *,
+                  reply_head: bool = False) -> PolicyValueNet:
     """The network for any turn-based game: its board is the observation's ``H x W``."""
     check_network_game(game)
     rows, cols = int(game.observation_shape[0]), int(game.observation_shape[1])
     return PolicyValueNet(rows, cols, game.num_actions, blocks=blocks, channels=channels,
-                          value_hidden=value_hidden, in_planes=input_planes(game))
+                          value_hidden=value_hidden, in_planes=input_planes(game), reply_head=reply_head)
 
 
 def alphazero_loss(logits: torch.Tensor, value: torch.Tensor, target_pi: torch.Tensor, target_z: torch.Tensor,
-                   model: nn.Module | None = None, l2: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+                   model: nn.Module | None = None, l2: float = 0.0, *, reply_logits: torch.Tensor | None = None,
+                   target_next: torch.Tensor | None = None, has_next: torch.Tensor | None = None,
+                   reply_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     """``(z - v)^2 - pi^T log p + c ||theta||^2`` averaged over the batch.
 
     ``logits[B, A]``, ``value[B]``, ``target_pi[B, A]`` (visit shares), ``target_z[B]`` (+1/0/-1 for
     the player to move). The L2 term sums the squares of all weights of ``model`` (the book puts
-    it on every parameter). Returns the loss and its parts as floats.
+    it on every parameter). With ``reply_weight > 0`` it adds ``reply_weight`` times the
+    cross-entropy of ``reply_logits`` against ``target_next`` (the opponent's reply policy),
+    averaged over the positions with ``has_next`` (the game went on after the move). Returns the
+    loss and its parts as floats.
     """
     value_loss = F.mse_loss(value.float(), target_z.float())
     log_p = F.log_softmax(logits.float(), dim=1)
     policy_loss = -(target_pi * log_p).sum(dim=1).mean()
     loss = value_loss + policy_loss
+    parts: dict[str, float] = {}
+    if reply_weight > 0 and reply_logits is not None and target_next is not None and has_next is not None:
+        log_q = F.log_softmax(reply_logits.float(), dim=1)
+        mask = has_next.float()
+        reply_loss = -((target_next * log_q).sum(dim=1) * mask).sum() / mask.sum().clamp(min=1.0)
+        loss = loss + reply_weight * reply_loss
+        parts["reply_loss"] = float(reply_loss.detach())
     l2_term = torch.zeros((), device=logits.device)
     if model is not None and l2 > 0:
         l2_term = l2 * sum((p.float() ** 2).sum() for p in model.parameters())
@@ -127,7 +155,7 @@ def alphazero_loss(logits: torch.Tensor, value: torch.Tensor, target_pi: torch.T
         entropy = -(log_p.exp() * log_p).sum(dim=1).mean()
     return loss, {"loss": float(loss.detach()), "value_loss": float(value_loss.detach()),
                   "policy_loss": float(policy_loss.detach()), "l2": float(l2_term.detach()),
-                  "entropy": float(entropy)}
+                  "entropy": float(entropy), **parts}
 
 
 def resolve_device(name: str) -> torch.device:

@@ -78,7 +78,8 @@ class AlphaZeroTrainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         rows, cols = int(self.game.observation_shape[0]), int(self.game.observation_shape[1])
         self.replay = ReplayBuffer(config.replay_capacity, (input_planes(self.game), rows, cols),
-                                   self.game.num_actions, dtype=plane_dtype(self.game))
+                                   self.game.num_actions, dtype=plane_dtype(self.game),
+                                   reply=config.reply_target_weight > 0)
         self.iteration = 0
         self.games_played = 0
         self.positions_played = 0
@@ -100,7 +101,8 @@ class AlphaZeroTrainer:
 
     def _new_network(self) -> torch.nn.Module:
         c = self.config
-        return build_network(self.game, c.blocks, c.channels, c.value_hidden).to(self.device)
+        return build_network(self.game, c.blocks, c.channels, c.value_hidden,
+                             reply_head=c.reply_target_weight > 0).to(self.device)
 
     def _warm_start(self, path: str) -> None:
         """Load initial weights from an Arena model file (or a training checkpoint's current model).
@@ -112,10 +114,17 @@ class AlphaZeroTrainer:
         if record["game"] != c.game or dict(record.get("game_kwargs", {})) != dict(c.game_kwargs):
             raise ConfigError(f"init_from: {path} is a model for {record['game']} {record.get('game_kwargs', {})}, "
                               f"not for {c.game} {c.game_kwargs}")
-        if dict(record["network"]) != self.network_shape:
+        trunk = {k: v for k, v in self.network_shape.items() if k != "reply_head"}
+        if {k: v for k, v in dict(record["network"]).items() if k != "reply_head"} != trunk:
             raise ConfigError(f"init_from: {path} has network {record['network']}, but the config asks for "
                               f"{self.network_shape}; set blocks/channels/value_hidden to match")
-        self.model.load_state_dict(record["model"])
+        # A reply head the file lacks starts fresh; one the config does not want is dropped.
+        weights = {k: v for k, v in record["model"].items()
+                   if not k.startswith("reply_head.") or self.model.reply_head is not None}
+        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        if unexpected or any(not k.startswith("reply_head.") for k in missing):
+            raise ConfigError(f"init_from: {path}: weights do not fit the network "
+                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
 
     def search_params(self, simulations: int | None = None) -> SearchParams:
         c = self.config
@@ -129,7 +138,10 @@ class AlphaZeroTrainer:
     @property
     def network_shape(self) -> dict[str, int]:
         c = self.config
-        return {"blocks": c.blocks, "channels": c.channels, "value_hidden": c.value_hidden}
+        shape = {"blocks": c.blocks, "channels": c.channels, "value_hidden": c.value_hidden}
+        if c.reply_target_weight > 0:
+            shape["reply_head"] = 1
+        return shape
 
     # ------------------------------------------------------------------ 1-2. self-play into replay
     def self_play_phase(self, num_games: int, on_move: Callable[[int, int], None] | None = None,
@@ -175,10 +187,10 @@ class AlphaZeroTrainer:
 
     def _add_selfplay(self, data: SelfPlayData) -> None:
         c = self.config
-        planes, pi, z = data.planes, data.pi, data.z
+        arrays = (data.planes, data.pi, data.z) + ((data.pi_next, data.has_next) if self.replay.reply else ())
         if c.augment:
-            planes, pi, z = augment(self.game, planes, pi, z)
-        self.replay.add(planes, pi, z)
+            arrays = augment(self.game, *arrays)
+        self.replay.add(*arrays)
         self.games_played += data.games
         self.positions_played += data.positions
 
@@ -190,13 +202,23 @@ class AlphaZeroTrainer:
         self.model.train()
         totals: dict[str, float] = {}
         for _ in range(steps):
-            planes, pi, z = self.replay.sample(min(c.batch_size, len(self.replay)), self.rng)
+            planes, pi, z, *reply = self.replay.sample(min(c.batch_size, len(self.replay)), self.rng)
             x = torch.from_numpy(planes).to(self.device)
             target_pi = torch.from_numpy(pi).to(self.device)
             target_z = torch.from_numpy(z).to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=c.amp and self.device.type == "cuda"):
-                logits, value = self.model(x)
-            loss, parts = alphazero_loss(logits, value, target_pi, target_z, self.model, c.l2)
+                if reply:
+                    logits, value, reply_logits = self.model.forward_with_reply(x)
+                else:
+                    logits, value = self.model(x)
+            if reply:
+                loss, parts = alphazero_loss(logits, value, target_pi, target_z, self.model, c.l2,
+                                             reply_logits=reply_logits,
+                                             target_next=torch.from_numpy(reply[0]).to(self.device),
+                                             has_next=torch.from_numpy(reply[1]).to(self.device),
+                                             reply_weight=c.reply_target_weight)
+            else:
+                loss, parts = alphazero_loss(logits, value, target_pi, target_z, self.model, c.l2)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
