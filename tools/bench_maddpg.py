@@ -462,17 +462,17 @@ def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: 
         for _ in range(5):
             run()
     times: dict[str, list[float]] = {name: [] for name in learners}
-    cpu: dict[str, float] = dict.fromkeys(learners, 0.0)
+    cpu_used: dict[str, float] = dict.fromkeys(learners, 0.0)
     for _ in range(max(1, rounds // block)):
         for name, run in learners.items():
             start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(block):
                 run()
             times[name].append((time.perf_counter() - start) / block)
-            cpu[name] += time.process_time() - cpu_start
+            cpu_used[name] += time.process_time() - cpu_start
     rates = {name: 1.0 / float(np.median(t)) for name, t in times.items()}
     count = max(1, rounds // block) * block
-    cpu_ms = {name: 1e3 * c / count for name, c in cpu.items()}
+    cpu_ms = {name: 1e3 * c / count for name, c in cpu_used.items()}
     return {"rounds_per_second": rates, "ms_per_round": {k: 1e3 / v for k, v in rates.items()},
             "speedup_vs_reference": {k: v / rates["reference"] for k, v in rates.items()},
             "cpu_ms_per_round": cpu_ms, "cpu_speedup_vs_reference": {k: cpu_ms["reference"] / v
