@@ -8,10 +8,13 @@ Ray is imported lazily: nothing here needs it until :func:`import_ray` is called
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,28 @@ def set_process_threads(threads: int) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     except (ImportError, ValueError):  # numba absent, or its pool was sized smaller at start-up
         pass
+
+
+@contextmanager
+def quiet_children(threads: int) -> Iterator[None]:
+    """While child processes start: their thread variables set to ``threads`` (BLAS/OpenMP read
+    them at start-up) and Ctrl-C ignored (an ignored signal stays ignored across exec, so a Ctrl-C
+    while a child imports prints no traceback; the parent handles it). Both restored after; the
+    signal only from the main thread."""
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    os.environ.update(thread_environment(threads))
+    in_main = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        yield
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def exit_with_parent(parent: int) -> None:

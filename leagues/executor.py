@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 import arena
 from arena.bots import Bot
-from arena.distributed import (  # noqa: F401 (thread helpers re-exported for the league modules)
-    THREAD_VARIABLES,
+from arena.distributed import (  # noqa: F401 (thread_environment is re-exported for the league modules)
     exit_with_parent,
+    quiet_children,
     set_process_threads,
     thread_environment,
 )
@@ -180,26 +180,11 @@ class ProcessExecutor:
                                         initargs=(cache_size, self.threads, os.getpid()))
 
     def run(self, tasks: Sequence[MatchTask]) -> Iterator[list[GameResult]]:
-        import signal
-        import threading
-
         # Workers start at a submit and read their thread variables at start-up. They also start
         # with Ctrl-C ignored (an ignored signal stays ignored across exec), so a Ctrl-C while one
         # is still importing cannot print its traceback; the coordinator handles Ctrl-C.
-        saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
-        os.environ.update(thread_environment(self.threads))
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
-        try:
+        with quiet_children(self.threads):
             futures: list[Future] = [self.pool.submit(_run_in_process, t) for t in tasks]
-        finally:
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         try:
             for future in futures:
                 yield future.result()

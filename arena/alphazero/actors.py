@@ -31,7 +31,6 @@ import math
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
@@ -42,7 +41,7 @@ import numpy as np
 from arena import distributed
 from arena.alphazero.config import AlphaZeroConfig
 from arena.alphazero.selfplay import SelfPlayData
-from arena.distributed import THREAD_VARIABLES, exit_with_parent, set_process_threads, thread_environment
+from arena.distributed import exit_with_parent, quiet_children, set_process_threads, thread_environment
 
 RESTARTS = 3  # restarts of a dead Ray actor (its share of the iteration is replayed)
 ProgressFn = Callable[[int, int], None]  # (positions so far, games finished so far) of the iteration
@@ -178,40 +177,23 @@ class LocalActors:
         self.progress = context.Array("q", 2 * actors, lock=False)
         self.processes: list[Any] = []
         self.conns: list[Connection] = []
-        saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
-        os.environ.update(thread_environment(1))  # read by BLAS/OpenMP at the child's start-up
-        # A spawned child inherits an ignored SIGINT through exec and keeps it from its first
-        # instruction: a Ctrl-C while it imports prints no traceback. (Main thread only.)
-        main_thread = (threading.current_thread() is threading.main_thread()
-                       and signal.getsignal(signal.SIGINT) is not None)
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
         try:
-            for index in range(actors):
-                mine, theirs = context.Pipe()
-                process = context.Process(target=_local_actor_main, name=f"arena-az-actor-{index}", daemon=True,
-                                          args=(theirs, config.to_dict(), index, os.getpid(), self.progress))
-                try:
-                    process.start()
-                finally:
-                    theirs.close()
-                self.processes.append(process)
-                self.conns.append(mine)
-            if main_thread:
-                signal.signal(signal.SIGINT, handler)
-                main_thread = False
+            with quiet_children(1):  # threads and Ctrl-C of the children from their first instruction
+                for index in range(actors):
+                    mine, theirs = context.Pipe()
+                    process = context.Process(target=_local_actor_main, name=f"arena-az-actor-{index}", daemon=True,
+                                              args=(theirs, config.to_dict(), index, os.getpid(), self.progress))
+                    try:
+                        process.start()
+                    finally:
+                        theirs.close()
+                    self.processes.append(process)
+                    self.conns.append(mine)
             for index in range(actors):
                 self._receive(index)  # ("ready", pid)
         except BaseException:
             self.close()
             raise
-        finally:
-            if main_thread:
-                signal.signal(signal.SIGINT, handler)
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     def __len__(self) -> int:
         return len(self.processes)
