@@ -98,6 +98,7 @@ def test_threads_give_the_same_results_as_one_thread() -> None:
         pytest.skip("numba has one thread here")
     one = make_batched("simple_reference_v3", 64, continuous_actions=True, autoreset=True)
     two = make_batched("simple_reference_v3", 64, continuous_actions=True, autoreset=True, num_threads=2)
+    two.threads.pin(True)  # the threaded kernels on every step (the timing guard would mix them)
     o1, o2 = one.reset(seed=3), two.reset(seed=3)
     rng = np.random.default_rng(0)
     for _ in range(30):

@@ -2,7 +2,7 @@
 
     python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
     python tools/bench_alphazero.py --strength [--games 20] [--json]
-    python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off]
+    python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off] [--model PATH]
     python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
     python tools/bench_alphazero.py --actors [--backends local ray] [--actor-games 32] [--rounds 3]
 
@@ -362,9 +362,10 @@ def _value_share(me, opponent, env, perfect, positions: int) -> tuple[int, int, 
 
 
 def perfect_play(positions: int, games: int, playouts: int | None, modes: list[bool], mcts: int = 1000,
-                 seed: int = 0, on_row=None) -> list[dict]:
+                 seed: int = 0, on_row=None, model: str | None = None) -> list[dict]:
     """The ``--solver`` rows: value-preserving share against ``mcts:N`` and results against the
-    perfect solver, for each search-solver mode; ``on_row(row)`` sees each row when it is done."""
+    perfect solver, for each search-solver mode; ``on_row(row)`` sees each row when it is done.
+    ``model`` is a checkpoint path (default: the shipped ``connect_four.pt``)."""
     from arena import bots
 
     perfect_solver = _perfect_solver()
@@ -374,7 +375,7 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
     for on in modes:
         label = f"az ({playouts or 400} playouts, search solver {'on' if on else 'off'})"
         env = arena.make("connect_four")
-        me = bots.make("az", env, seed=seed, playouts=playouts, solver=on)
+        me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, solver=on)
         opponent = bots.make(f"mcts:{mcts}", env, seed=seed + 1)
         t = time.perf_counter()
         kept, checked, game_count = _value_share(me, opponent, env, perfect_solver, positions)
@@ -493,6 +494,7 @@ def main() -> int:
     p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
     p.add_argument("--minutes", type=float, default=30.0, help="--ablation: training minutes per variant")
     p.add_argument("--ablation-out", default="/tmp/az_ablation", help="--ablation: run directories")
+    p.add_argument("--model", help="--solver: a connect-four model file to measure (default: the shipped one)")
     p.add_argument("--search-solver", nargs="+", choices=["on", "off"], default=["on", "off"],
                    help="--solver: az with its proven-value search on and/or off")
     args = p.parse_args()
@@ -533,8 +535,10 @@ def main() -> int:
             print(f"{r['player']:<42} {r['test']:<38} {r['n']:>5} {res:>12}  {r['detail']} ({r['seconds']:.0f} s)",
                   flush=True)
 
+        if args.model and not os.path.isfile(args.model):
+            raise SystemExit(f"bench_alphazero --model: no file {args.model!r}; give a connect-four model (.pt)")
         rows = perfect_play(args.positions, args.solver_games, args.playouts, [m == "on" for m in args.search_solver],
-                            on_row=None if args.json else show)
+                            on_row=None if args.json else show, model=args.model)
         if args.json:
             print(json.dumps({"solver": rows}))
         return 0

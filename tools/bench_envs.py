@@ -9,8 +9,9 @@ Measures, for one 2-D game (default Soccer-2T2P, 4 agents):
 
 Agent-steps/s = (env steps x agents) / wall time, from the fastest of 10 trials per measurement
 (a busy machine only ever slows a trial down); "per CPU-s" divides by the CPU time the process
-got instead (the engine is single-threaded), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
-env. Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--json]``.
+got instead (``--threads 1,2`` repeats every batch on that many numba threads; per CPU-s then
+counts every thread's time), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
+env. Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--threads 1,2] [--json]``.
 
 ``--mpe all`` (or a comma list of names) measures the batched ports of mpe2's particle worlds
 (:mod:`games.mpe`) instead: each port at B = 1, 64, 1024 (``--threads 1,2`` repeats every batch
@@ -56,11 +57,12 @@ def _time_loop(step: Any, min_seconds: float, min_steps: int = 10) -> tuple[int,
     return best
 
 
-def bench_batched(game: str, num_envs: int, seconds: float) -> dict[str, Any]:
-    """Agent-steps/s of the batched engine with ``num_envs`` copies (autoreset on)."""
+def bench_batched(game: str, num_envs: int, seconds: float, threads: int = 1) -> dict[str, Any]:
+    """Agent-steps/s of the batched engine with ``num_envs`` copies (autoreset on) on ``threads``
+    numba threads (the engine's timing guard on, as a user runs it)."""
     from games.arena2d import make_batched
 
-    engine = make_batched(game, num_envs, autoreset=True)
+    engine = make_batched(game, num_envs, autoreset=True, num_threads=threads)
     engine.reset(seed=0)
     rng = np.random.default_rng(0)
     n_actions = engine.action_space(engine.possible_agents[0]).n
@@ -69,7 +71,8 @@ def bench_batched(game: str, num_envs: int, seconds: float) -> dict[str, Any]:
     counter = iter(range(10**12))
     steps, elapsed, cpu = _time_loop(lambda: engine.step(pool[next(counter) % 64]), seconds)
     agent_steps = steps * num_envs * len(engine.possible_agents)
-    return {"what": f"{game} batched B={num_envs}", "env_steps_per_s": steps * num_envs / elapsed,
+    what = f"{game} batched B={num_envs}" + (f" threads={threads}" if threads > 1 else "")
+    return {"what": what, "num_envs": num_envs, "threads": threads, "env_steps_per_s": steps * num_envs / elapsed,
             "agent_steps_per_s": agent_steps / elapsed, "agent_steps_per_cpu_s": agent_steps / cpu,
             "agents": len(engine.possible_agents)}
 
@@ -179,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--mpe", metavar="NAMES", default="",
                         help="measure the batched mpe2 ports instead: 'all' or a comma list of world names")
-    parser.add_argument("--threads", default="1", help="with --mpe: numba thread counts to run each batch with")
+    parser.add_argument("--threads", default="1",
+                        help="numba thread counts to run each batch with, e.g. 1,2 (the 2-D engine or --mpe)")
     args = parser.parse_args(argv)
     if args.mpe:
         return _main_mpe(args)
@@ -189,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from games.arena2d import make
 
-    rows = [bench_batched(args.game, int(b), args.seconds) for b in args.batches.split(",")]
+    try:
+        batches = [int(b) for b in args.batches.split(",")]
+        threads = [int(t) for t in args.threads.split(",")]
+    except ValueError:
+        raise SystemExit("bench_envs.py: error: --batches and --threads take comma-separated integers") from None
+    rows = [bench_batched(args.game, b, args.seconds, t) for t in threads for b in batches]
+    by_size = {(r["num_envs"], r["threads"]): r["agent_steps_per_s"] for r in rows}
     view = bench_parallel(f"{args.game} PettingZoo view", lambda: make(args.game), args.seconds)
     ref_spread = bench_parallel("mpe2.simple_spread_v3", lambda: spread.parallel_env(), args.seconds)
     ref_tag = bench_parallel("mpe2.simple_tag_v3", lambda: tag.parallel_env(), args.seconds)
@@ -198,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
               "view_vs_simple_tag": view["agent_steps_per_s"] / ref_tag["agent_steps_per_s"],
               "view_vs_simple_spread_cpu": view["agent_steps_per_cpu_s"] / ref_spread["agent_steps_per_cpu_s"],
               "view_vs_simple_tag_cpu": view["agent_steps_per_cpu_s"] / ref_tag["agent_steps_per_cpu_s"]}
+    for (b, t), rate in by_size.items():
+        if t > 1 and (b, 1) in by_size:
+            ratios[f"B={b} threads={t}_vs_1_thread"] = rate / by_size[(b, 1)]
     result = {"game": args.game, "cpu_count": os.cpu_count(), "python": platform.python_version(),
               "load_average_1min": os.getloadavg()[0],
                             "rows": rows, "ratios": ratios}

@@ -26,12 +26,14 @@ def make(name: str, render_mode: str | None = None, actions: str | None = None,
     return make_env(definition(name), render_mode, actions=actions, reward_terms=reward_terms)
 
 
-def make_batched(name: str, num_envs: int = 1, *, autoreset: bool = True, actions: str | None = None) -> Any:
-    """The batched engine of a registered 2-D game with ``num_envs`` copies."""
+def make_batched(name: str, num_envs: int = 1, *, autoreset: bool = True, actions: str | None = None,
+                 num_threads: int = 1) -> Any:
+    """The batched engine of a registered 2-D game with ``num_envs`` copies on ``num_threads``
+    numba threads."""
     from games.arena2d.builder import make_batched as build
     from games.arena2d.catalogue import definition
 
-    return build(definition(name), num_envs, autoreset=autoreset, actions=actions)
+    return build(definition(name), num_envs, autoreset=autoreset, actions=actions, num_threads=num_threads)
 
 
 def register_games() -> None:

@@ -72,11 +72,12 @@ def make_env(definition: GameDef, render_mode: str | None = None, *, reward_term
 
 
 def make_batched(definition: GameDef, num_envs: int = 1, *, autoreset: bool = True,
-                 actions: str | None = None, track_terms: bool = False) -> Arena2DGame:
-    """The batched engine of a definition: ``num_envs`` copies, reset automatically by default."""
+                 actions: str | None = None, track_terms: bool = False, num_threads: int = 1) -> Arena2DGame:
+    """The batched engine of a definition: ``num_envs`` copies, reset automatically by default,
+    stepped on ``num_threads`` numba threads (see :class:`~games.arena2d.engine.Arena2DGame`)."""
     if actions is not None:
         definition = dataclasses.replace(definition, actions=actions)
-    return Arena2DGame(definition, num_envs, autoreset=autoreset, track_terms=track_terms)
+    return Arena2DGame(definition, num_envs, autoreset=autoreset, track_terms=track_terms, num_threads=num_threads)
 
 
 # -- YAML ---------------------------------------------------------------------------------------

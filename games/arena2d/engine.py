@@ -28,7 +28,17 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.env.batched import BatchedParallelGame
-from games.arena2d.physics import NUM_HIT_KINDS, apply_controls, observe, physics_step, rule_deaths
+from arena.env.threads import ThreadChoice
+from games.arena2d.physics import (
+    NUM_HIT_KINDS,
+    apply_controls,
+    apply_controls_parallel,
+    observe,
+    observe_parallel,
+    physics_step,
+    physics_step_parallel,
+    rule_deaths,
+)
 from games.arena2d.social import BatchedTree, StepInputs
 from games.arena2d.spec import GameDef, GameDefinitionError, validate
 
@@ -53,11 +63,20 @@ class Arena2DGame(BatchedParallelGame):
     ``[B, ...]`` observations from before the reset); the PettingZoo view leaves it off.
     ``track_terms``: keep the per-node reward terms of the last step in ``self.reward_terms``
     ``[B, nodes, A]`` (the view reports them in ``infos[agent]["reward_terms"]``).
+    ``num_threads``: split the copies over this many numba threads (``prange``; 1 runs the serial
+    kernels). With threads, the serial and threaded kernels (identical results) are timed now and
+    then and the faster one runs (:class:`arena.env.threads.ThreadChoice`), so a busy machine never
+    makes threads much slower than one.
     """
 
+    # (controls, physics, observation) kernels: [serial, threaded].
+    _KERNELS = ((apply_controls, physics_step, observe), (apply_controls_parallel, physics_step_parallel, observe_parallel))
+
     def __init__(self, game: GameDef, num_envs: int = 1, *, autoreset: bool = False,
-                 track_terms: bool = False) -> None:
+                 track_terms: bool = False, num_threads: int = 1) -> None:
         super().__init__(num_envs)
+        self.threads = ThreadChoice(num_threads, f"game '{game.name}'")
+        self.num_threads = self.threads.num_threads
         self.tree = validate(game)
         self.game = game
         self.metadata = {"render_modes": ["ansi", "human", "rgb_array"], "name": game.name,
@@ -377,13 +396,15 @@ class Arena2DGame(BatchedParallelGame):
             raise ValueError(f"{self.game.name}: step() needs an action for every agent; missing {', '.join(missing)}")
         A = self.num_agents
         controls, raw = self._decode(actions)
+        threaded = self.threads.begin()
+        apply_controls_kernel, physics_kernel, _ = self._KERNELS[threaded]
         social = self.social
         alive_before = social.alive.copy()
         points_before = self._points() if social.needs_points else None
 
         # Thrust in the agent's frame, capped at full force; turning is direct.
-        apply_controls(controls, self.active, self.angle, self.vel, self.thrust, self.turn_rate, self.run_speed,
-                       self.dt, self.force)
+        apply_controls_kernel(controls, self.active, self.angle, self.vel, self.thrust, self.turn_rate,
+                              self.run_speed, self.dt, self.force)
         if self.uses_gun or self.uses_blow:
             c, s = np.cos(self.angle), np.sin(self.angle)
         if self.uses_gun:
@@ -391,10 +412,10 @@ class Arena2DGame(BatchedParallelGame):
         if self.uses_blow:
             self._blow(controls[..., 4] > 0.5, c, s)
 
-        physics_step(self.pos, self.vel, self.force, self.active, self.radius, self.half, self.inv_mass,
-                     self.restitution, self.damping, self.max_speed, self.is_agent, self.wall_pos,
-                     self.wall_half, self.wall_dead, self.wall_restitution, self.wall_blocks_agents,
-                     self.wall_blocks_objects, self.dt, self.substeps, self.touched)
+        physics_kernel(self.pos, self.vel, self.force, self.active, self.radius, self.half, self.inv_mass,
+                       self.restitution, self.damping, self.max_speed, self.is_agent, self.wall_pos,
+                       self.wall_half, self.wall_dead, self.wall_restitution, self.wall_blocks_agents,
+                       self.wall_blocks_objects, self.dt, self.substeps, self.touched)
         self.steps += 1
 
         # Who dies this step: timeouts first (their own event), then everything the world did.
@@ -437,14 +458,15 @@ class Arena2DGame(BatchedParallelGame):
             # bootstraps from at a time limit (gymnasium's vector-env convention).
             idx = np.flatnonzero(done)
             if self.image_size:
-                final = self._observe()
+                final = self._observe(threaded=threaded)
             else:  # observe just the ended copies; the others' rows are filled in below
-                ended = self._observe(idx)
+                ended = self._observe(idx, threaded=threaded)
                 final = {a: np.empty((self.num_envs, self.vector_size), np.float32) for a in self.possible_agents}
                 for a in self.possible_agents:
                     final[a][idx] = ended[a]
             self._reset_copies(idx, self._seed_source.integers(0, 2**63 - 1, size=len(idx)))
-        obs = self._observe()
+        obs = self._observe(threaded=threaded)
+        self.threads.end()
         if self.autoreset and done.any():
             for a in self.possible_agents:
                 if not self.image_size:
@@ -562,15 +584,19 @@ class Arena2DGame(BatchedParallelGame):
 
     # -- observations ---------------------------------------------------------------------------
 
-    def _observe(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _observe(self, rows: np.ndarray | None = None, threaded: bool | None = None) -> dict[str, np.ndarray]:
         """``{agent: obs[B, ...]}`` from the observation kernel (see :func:`physics.observe`);
-        with ``rows``, only those copies' (``[len(rows), ...]``)."""
+        with ``rows``, only those copies' (``[len(rows), ...]``). ``threaded``: which kernel
+        (default: the one :attr:`threads` uses now)."""
+        if threaded is None:
+            threaded = self.threads.current()
+        observe_kernel = self._KERNELS[threaded][2]
         def per_copy(a: np.ndarray) -> np.ndarray:
             return a if rows is None else a[rows]
 
         count = self.num_envs if rows is None else len(rows)
         vector = np.empty((count, self.num_agents, self.vector_size), dtype=np.float32)
-        observe(per_copy(self.pos), per_copy(self.vel), per_copy(self.angle), per_copy(self.active), self.radius,
+        observe_kernel(per_copy(self.pos), per_copy(self.vel), per_copy(self.angle), per_copy(self.active), self.radius,
                 self.half, self.body_team, self.wall_pos, self.wall_half, self.wall_dead, self.num_agents,
                 self.others_idx, self.others_mask, self.zone_pos, self.relative, self.half_extent, self.diameter,
                 self.speed_scale, per_copy(self.ammo), self.gun_ammo, per_copy(self.reload), self.gun_reload,

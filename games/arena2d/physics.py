@@ -159,6 +159,21 @@ def physics_step(pos: np.ndarray, vel: np.ndarray, force: np.ndarray, active: np
                        substeps, touched_dead)
 
 
+@numba.njit(cache=True, parallel=True)
+def physics_step_parallel(pos: np.ndarray, vel: np.ndarray, force: np.ndarray, active: np.ndarray,
+                          radius: np.ndarray, half: np.ndarray, inv_mass: np.ndarray, restitution: np.ndarray,
+                          damping: np.ndarray, max_speed: np.ndarray, is_agent: np.ndarray,
+                          wall_pos: np.ndarray, wall_half: np.ndarray, wall_dead: np.ndarray,
+                          wall_restitution: np.ndarray, wall_blocks_agents: np.ndarray,
+                          wall_blocks_objects: np.ndarray, dt: float, substeps: int,
+                          touched_dead: np.ndarray) -> None:
+    """:func:`physics_step` with the worlds split over numba's threads (the same results)."""
+    for b in numba.prange(pos.shape[0]):
+        _physics_world(b, pos, vel, force, active, radius, half, inv_mass, restitution, damping, max_speed, is_agent,
+                       wall_pos, wall_half, wall_dead, wall_restitution, wall_blocks_agents, wall_blocks_objects, dt,
+                       substeps, touched_dead)
+
+
 @numba.njit(cache=True, inline="always")
 def _ray_box(ox: float, oy: float, inv_dx: float, inv_dy: float, flat_x: bool, flat_y: bool,
              cx: float, cy: float, hx: float, hy: float) -> float:
@@ -280,6 +295,35 @@ def ray_directions(n_rays: int, fov: float) -> tuple[np.ndarray, np.ndarray]:
     return ray_cos, ray_sin
 
 
+@numba.njit(cache=True, inline="always")
+def _controls_world(b: int, controls: np.ndarray, active: np.ndarray, angle: np.ndarray, vel: np.ndarray,
+                    thrust: np.ndarray, turn_rate: np.ndarray, run_speed: np.ndarray, dt: float,
+                    force: np.ndarray) -> None:
+    for a in range(controls.shape[1]):
+        if not active[b, a]:
+            force[b, a, 0] = 0.0
+            force[b, a, 1] = 0.0
+            continue
+        angle[b, a] += controls[b, a, 2] * turn_rate[a] * dt
+        fwd = controls[b, a, 0]
+        side = controls[b, a, 1]
+        norm = math.sqrt(fwd * fwd + side * side)
+        if norm > 1.0:
+            fwd /= norm
+            side /= norm
+        c = math.cos(angle[b, a])
+        s = math.sin(angle[b, a])
+        fx = (fwd * c - side * s) * thrust[a]
+        fy = (fwd * s + side * c) * thrust[a]
+        vx = vel[b, a, 0]
+        vy = vel[b, a, 1]
+        if vx * vx + vy * vy > run_speed[a] * run_speed[a] and fx * vx + fy * vy > 0.0:
+            fx = 0.0
+            fy = 0.0
+        force[b, a, 0] = fx
+        force[b, a, 1] = fy
+
+
 @numba.njit(cache=True)
 def apply_controls(controls: np.ndarray, active: np.ndarray, angle: np.ndarray, vel: np.ndarray,
                    thrust: np.ndarray, turn_rate: np.ndarray, run_speed: np.ndarray, dt: float,
@@ -288,31 +332,17 @@ def apply_controls(controls: np.ndarray, active: np.ndarray, angle: np.ndarray, 
 
     Thrust is along/across the heading, capped at full force; an agent already faster than its
     running speed gets no thrust that would speed it up further (collisions may still)."""
-    n_worlds, n_agents = controls.shape[0], controls.shape[1]
-    for b in range(n_worlds):
-        for a in range(n_agents):
-            if not active[b, a]:
-                force[b, a, 0] = 0.0
-                force[b, a, 1] = 0.0
-                continue
-            angle[b, a] += controls[b, a, 2] * turn_rate[a] * dt
-            fwd = controls[b, a, 0]
-            side = controls[b, a, 1]
-            norm = math.sqrt(fwd * fwd + side * side)
-            if norm > 1.0:
-                fwd /= norm
-                side /= norm
-            c = math.cos(angle[b, a])
-            s = math.sin(angle[b, a])
-            fx = (fwd * c - side * s) * thrust[a]
-            fy = (fwd * s + side * c) * thrust[a]
-            vx = vel[b, a, 0]
-            vy = vel[b, a, 1]
-            if vx * vx + vy * vy > run_speed[a] * run_speed[a] and fx * vx + fy * vy > 0.0:
-                fx = 0.0
-                fy = 0.0
-            force[b, a, 0] = fx
-            force[b, a, 1] = fy
+    for b in range(controls.shape[0]):
+        _controls_world(b, controls, active, angle, vel, thrust, turn_rate, run_speed, dt, force)
+
+
+@numba.njit(cache=True, parallel=True)
+def apply_controls_parallel(controls: np.ndarray, active: np.ndarray, angle: np.ndarray, vel: np.ndarray,
+                            thrust: np.ndarray, turn_rate: np.ndarray, run_speed: np.ndarray, dt: float,
+                            force: np.ndarray) -> None:
+    """:func:`apply_controls` with the worlds split over numba's threads."""
+    for b in numba.prange(controls.shape[0]):
+        _controls_world(b, controls, active, angle, vel, thrust, turn_rate, run_speed, dt, force)
 
 
 @numba.njit(cache=True)
@@ -442,6 +472,28 @@ def observe(pos: np.ndarray, vel: np.ndarray, angle: np.ndarray, active: np.ndar
                        others_idx, others_mask, zone_pos, relative, half_extent, diameter, speed_scale, ammo, max_ammo,
                        reload, max_reload, health, max_health, n_rays, max_range, ray_cos, ray_sin, fx, fy, cc, near,
                        out)
+
+
+@numba.njit(cache=True, parallel=True)
+def observe_parallel(pos: np.ndarray, vel: np.ndarray, angle: np.ndarray, active: np.ndarray,
+                     radius: np.ndarray, half: np.ndarray, body_team: np.ndarray, wall_pos: np.ndarray,
+                     wall_half: np.ndarray, wall_dead: np.ndarray, n_agents: int, others_idx: np.ndarray,
+                     others_mask: np.ndarray, zone_pos: np.ndarray, relative: bool, half_extent: np.ndarray,
+                     diameter: float, speed_scale: float, ammo: np.ndarray, max_ammo: np.ndarray,
+                     reload: np.ndarray, max_reload: np.ndarray, health: np.ndarray, max_health: np.ndarray,
+                     n_rays: int, fov: float, max_range: float, out: np.ndarray) -> None:
+    """:func:`observe` with the worlds split over numba's threads (scratch rows per world)."""
+    ray_cos, ray_sin = ray_directions(n_rays, fov)
+    n_worlds, n_bodies = pos.shape[0], pos.shape[1]
+    fx = np.empty((n_worlds, n_bodies))
+    fy = np.empty((n_worlds, n_bodies))
+    cc = np.empty((n_worlds, n_bodies))
+    near = np.empty((n_worlds, n_bodies), dtype=np.bool_)
+    for b in numba.prange(n_worlds):
+        _observe_world(b, pos, vel, angle, active, radius, half, body_team, wall_pos, wall_half, wall_dead, n_agents,
+                       others_idx, others_mask, zone_pos, relative, half_extent, diameter, speed_scale, ammo, max_ammo,
+                       reload, max_reload, health, max_health, n_rays, max_range, ray_cos, ray_sin, fx[b], fy[b],
+                       cc[b], near[b], out)
 
 
 @numba.njit(cache=True)

@@ -22,18 +22,17 @@ The step kernel signature, shared by every world::
 from __future__ import annotations
 
 import functools
-import time
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 from gymnasium import spaces
 
 from arena.env.batched import BatchedParallelGame
 from arena.env.parallel import BatchedParallelEnv
+from arena.env.threads import ThreadChoice
 from games.mpe import core
 
 StepKernel = Callable[..., None]
@@ -82,16 +81,11 @@ class ParticleWorld(BatchedParallelGame):
         super().__init__(num_envs)
         if int(max_cycles) < 1:
             raise ValueError(f"{self.world_name}: max_cycles must be >= 1, got {max_cycles}")
-        num_threads = int(num_threads)
-        if num_threads < 1:
-            raise ValueError(f"{self.world_name}: num_threads must be >= 1, got {num_threads}")
-        if num_threads > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"{self.world_name}: num_threads={num_threads} is more than the "
-                             f"{numba.config.NUMBA_NUM_THREADS} threads numba may use (NUMBA_NUM_THREADS)")
+        self.threads = ThreadChoice(num_threads, self.world_name)
         self.max_cycles = int(max_cycles)
         self.continuous = bool(continuous_actions)
         self.autoreset = bool(autoreset)
-        self.num_threads = num_threads
+        self.num_threads = self.threads.num_threads
         self.metadata = {"render_modes": ["ansi", "human"], "name": self.world_name, "render_fps": 10,
                          "is_parallelizable": True}
         self.possible_agents = [a.name for a in self.agents_def]
@@ -120,13 +114,8 @@ class ParticleWorld(BatchedParallelGame):
                   self.kernel_serial)
         parallel = (core.decode_continuous_parallel if self.continuous else core.decode_discrete_parallel,
                     self.kernel_parallel)
-        # (decode, kernel) pairs: [serial, parallel]; with threads the faster one is chosen by timing.
-        self._variants = [serial, parallel] if num_threads > 1 else [serial]
-        self._choice = len(self._variants) - 1
-        self._decode, self._kernel = self._variants[self._choice]
-        self._best_time = [float("inf")] * len(self._variants)
-        self._probe_at = 0.0
-        self._calls = [0] * len(self._variants)
+        # (decode, kernel) pairs, [serial, threaded]: ThreadChoice picks one per step by timing.
+        self._variants = (serial, parallel)
 
     # -- spaces -----------------------------------------------------------------------------
 
@@ -247,12 +236,11 @@ class ParticleWorld(BatchedParallelGame):
         obs = np.empty((A, B, self.max_obs_dim), dtype=np.float32)
         rew = np.empty((A, B), dtype=np.float64)
         terminal = np.empty(B, dtype=np.bool_)
-        if self.num_threads > 1:
-            self._timed_step(acts, obs, rew, terminal)
-        else:
-            self._decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
-            self._kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
-                         self.consts, self.params, obs, rew, terminal)
+        decode, kernel = self._variants[self.threads.begin()]
+        decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
+        kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
+               self.params, obs, rew, terminal)
+        self.threads.end()
         self.steps += 1
         truncated = self.steps >= self.max_cycles
         terminated = terminal & ~truncated
@@ -265,7 +253,7 @@ class ParticleWorld(BatchedParallelGame):
                     infos[a]["final_observation"] = final[a]
                 self._reset_copies(np.flatnonzero(done))
                 obs = np.empty_like(obs)
-                self._kernel(False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
+                self._variants[self.threads.current()][1](False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
                              self.consts, self.params, obs, self._rew_scratch, self._term_scratch)
         names = self.possible_agents
         return ({a: obs[i, :, :self.obs_dims[i]] for i, a in enumerate(names)},
@@ -274,37 +262,10 @@ class ParticleWorld(BatchedParallelGame):
                 {a: truncated for a in names},
                 infos)
 
-    def _timed_step(self, acts: np.ndarray, obs: np.ndarray, rew: np.ndarray, terminal: np.ndarray) -> None:
-        """Physics step with threads, guarded against a busy machine: the serial and the threaded
-        kernels give identical results, so both are timed and the faster is used. The other one is
-        tried again once enough time has passed that the trial costs at most 5% of it."""
-        start = time.perf_counter()
-        trial = start >= self._probe_at
-        choice = 1 - self._choice if trial else self._choice
-        decode, kernel = self._variants[choice]
-        if choice:
-            numba.set_num_threads(self.num_threads)
-        decode(acts, self.ent, self.silent, self.accel, self._u, self.comm)
-        kernel(True, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
-               self.params, obs, rew, terminal)
-        took = time.perf_counter() - start
-        self._calls[choice] += 1
-        if self._calls[choice] == 1:  # the first call may include compiling: time the next one
-            return
-        # The latest time of a trial, the best recent time of the one in use (noise only slows).
-        self._best_time[choice] = took if trial else min(took, 0.5 * (self._best_time[choice] + took))
-        if trial:
-            if took < self._best_time[self._choice]:
-                self._choice = choice
-                self._decode, self._kernel = self._variants[choice]
-            self._probe_at = time.perf_counter() + max(20.0 * took, 0.05)
-
     def _observe(self) -> dict[str, np.ndarray]:
         A, B = self.num_agents, self.num_envs
         obs = np.empty((A, B, self.max_obs_dim), dtype=np.float32)
-        if self.num_threads > 1:
-            numba.set_num_threads(self.num_threads)
-        self._kernel(False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
+        self._variants[self.threads.current()][1](False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
                      self.params, obs, self._rew_scratch, self._term_scratch)
         return {a: obs[i, :, :self.obs_dims[i]] for i, a in enumerate(self.possible_agents)}
 
