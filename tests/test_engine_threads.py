@@ -129,3 +129,46 @@ def test_the_guard_runs_the_faster_version(monkeypatch: pytest.MonkeyPatch, seri
     share = sum(u == expect_threaded for u in late) / len(late)
     assert share > 0.9  # trials of the slower version are rare
     assert any(u != expect_threaded for u in used)  # but it was tried
+
+
+def _train(capsys: pytest.CaptureFixture, out: Path, *args: str) -> None:
+    from arena.cli import main
+
+    code = main(list(args) + ["--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+
+
+@needs_two
+def test_learners_give_the_same_run_on_two_engine_threads(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``env_threads`` only changes the speed: PPO on a 2-D game and MADDPG on a particle world
+    learn the same weights as on one thread."""
+    import torch
+
+    ppo = ["train", "ppo", "Soccer-2T1P", "--steps", "256", "--set", "num_envs=8", "--set", "num_steps=16",
+           "--set", "hidden_sizes=[16]", "--no-progress"]
+    maddpg = ["train", "maddpg", "simple_spread_v3", "--episodes", "24", "--env-arg", "max_cycles=5",
+              "--set", "batch_size=32", "--set", "learning_starts=64", "--set", "update_every=16",
+              "--set", "hidden_sizes=16,16", "--set", "buffer_size=5000", "--set", "tensorboard=false",
+              "--num-envs", "8", "--no-progress"]
+    for name, args in (("ppo", ppo), ("maddpg", maddpg)):
+        runs = []
+        for threads in (1, 2):
+            out = tmp_path / f"{name}{threads}"
+            _train(capsys, out, *args, "--set", f"env_threads={threads}")
+            runs.append(torch.load(next(out.glob("*.pt")), map_location="cpu", weights_only=False))
+        flat = [torch.nn.utils.parameters_to_vector([t for t in _tensors(r)]) for r in runs]
+        assert flat[0].numel() > 0
+        assert torch.equal(flat[0], flat[1]), name
+
+
+def _tensors(obj: object) -> list:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return [obj.float().flatten()] if obj.is_floating_point() else []
+    if isinstance(obj, dict):
+        return [t for k in sorted(obj, key=str) for t in _tensors(obj[k])]
+    if isinstance(obj, list | tuple):
+        return [t for v in obj for t in _tensors(v)]
+    return []

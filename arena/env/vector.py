@@ -316,26 +316,30 @@ class BatchedVectorEnv(VectorEnv):
         self.engine.close()
 
 
-def batched_engine(env: Any, num_envs: int) -> Any | None:
+def batched_engine(env: Any, num_envs: int, threads: int = 1) -> Any | None:
     """``num_envs`` fresh copies of ``env``'s engine when ``env`` is a plain
     :class:`~arena.env.parallel.BatchedParallelEnv` whose engine can reset copies by itself
-    (``autoreset``); None for any other env, wrappers around one included."""
+    (``autoreset``); None for any other env, wrappers around one included. ``threads``: the
+    engine's numba threads (engines with ``set_num_threads``; the others step on one)."""
     if not isinstance(env, BatchedParallelEnv) or getattr(env, "make_game", None) is None:
         return None
     if not hasattr(env.engine, "autoreset"):
         return None
     engine = env.make_game(num_envs)
     engine.autoreset = True
+    if threads != 1 and hasattr(engine, "set_num_threads"):
+        engine.set_num_threads(threads)
     return engine
 
 
 def make_vector_env(make_env: Callable[[], Any], num_envs: int, *, batched: bool | None = None,
-                    resets: int = 0) -> VectorEnv:
+                    resets: int = 0, threads: int = 1) -> VectorEnv:
     """The fastest vector env for what ``make_env`` builds: the env's own batched engine when it
     has one (``batched=None`` or True), else a list of copies. ``batched=True`` on an env without
-    an engine raises ``ValueError``; ``batched=False`` always gives a list."""
+    an engine raises ``ValueError``; ``batched=False`` always gives a list. ``threads``: numba
+    threads of a batched engine (the 2-D games, the particle worlds); a list steps on one."""
     env = make_env()
-    engine = batched_engine(env, num_envs) if batched is not False else None
+    engine = batched_engine(env, num_envs, threads) if batched is not False else None
     if engine is not None:
         vector = BatchedVectorEnv(engine, env, resets=resets)
         env.close()

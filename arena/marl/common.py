@@ -195,13 +195,14 @@ class EnvPool:
     that has left its game); rewards, terminations and the ``active`` mask ``[K, N]`` arrays.
     Actions are the learner's (one-hot, or in ``[-1, 1]``), converted to the env's here.
     ``batched``: None picks the engine when there is one, False forces the list (``envs``).
+    ``threads``: numba threads of a batched engine.
     """
 
     def __init__(self, make_env: Callable[[], Any], num_envs: int, agents: Sequence[AgentSpace], seed: int,
-                 resets: int = 0, batched: bool | None = None) -> None:
+                 resets: int = 0, batched: bool | None = None, threads: int = 1) -> None:
         from arena.env.vector import make_vector_env
 
-        self.vector = make_vector_env(make_env, num_envs, batched=batched, resets=resets)
+        self.vector = make_vector_env(make_env, num_envs, batched=batched, resets=resets, threads=threads)
         self.agents = list(agents)
         self.names = [a.name for a in agents]
         if self.names != self.vector.names:

@@ -93,6 +93,7 @@ class MADDPGConfig:
     stack_agents: bool = True  # agents with equal spaces: one stacked network per kind (one batched matmul per layer)
     # --- run ---
     num_envs: int = 64  # env copies stepped together (one engine step on a batched world, one forward pass)
+    env_threads: int = 1  # numba threads of a batched world (particle worlds, 2-D games); lists of envs use one
     seed: int = 0
     device: str = "auto"  # "cpu", "cuda" or "auto" (cuda when available)
     torch_threads: int = 1  # intra-op threads; small nets gain nothing from more
@@ -106,7 +107,8 @@ class MADDPGConfig:
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
         positive = ["lr_actor", "lr_critic", "batch_size", "buffer_size", "update_every", "gradient_steps",
-                    "num_envs", "torch_threads", "checkpoint_every", "log_every", "gumbel_temperature"]
+                    "num_envs", "env_threads", "torch_threads", "checkpoint_every", "log_every",
+                    "gumbel_temperature"]
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"config {name}={getattr(self, name)!r} must be > 0")
@@ -901,7 +903,8 @@ def train(env_name: str, *, episodes: int, run_dir: str | Path, config: MADDPGCo
         _atomic_write(checkpoint_path, lambda p: torch.save(state, p))
         _atomic_write(run_dir / "metrics.json", lambda p: p.write_text(json.dumps(metrics) + "\n"))
 
-    pool = EnvPool(make_env, config.num_envs, agents, seed=config.seed * 1_000_003, resets=env_resets)
+    pool = EnvPool(make_env, config.num_envs, agents, seed=config.seed * 1_000_003, resets=env_resets,
+                   threads=config.env_threads)
     ou = ou_processes(config, agents, rng)
 
     writer = None

@@ -319,7 +319,7 @@ class MADDPGLearner:
                 torch.set_rng_state(self.torch_rng)
                 if self.device.type == "cuda":
                     torch.cuda.manual_seed(int(self.rng.integers(2**63)))
-                pool = EnvPool(make_env, num_envs, agents, seed=int(self.rng.integers(2**31)))
+                pool = EnvPool(make_env, num_envs, agents, seed=int(self.rng.integers(2**31)), threads=cfg.env_threads)
                 for k in range(num_envs):
                     assign(k)
                 ou = ou_processes(cfg, agents, self.rng)

@@ -110,6 +110,7 @@ class PPOConfig:
     value_norm: bool = False  # value head predicts returns scaled by their running mean/std (MAPPO's ValueNorm)
     bootstrap_truncation: bool = True  # a time-limit end adds gamma * V(last observation) to the last reward
     num_envs: int = 16  # env copies collected in lockstep (book: --num-processes 16)
+    env_threads: int = 1  # numba threads of a batched world (particle worlds, 2-D games); lists of envs use one
     num_steps: int = 1024  # rollout length per copy between updates (book: --num-steps 1024)
     num_minibatches: int = 16  # minibatches per epoch (book: --num-mini-batch 16)
     update_epochs: int = 4  # passes over each rollout (book: --ppo-epoch 4)
@@ -164,7 +165,7 @@ class PPOConfig:
         if not 0 <= number("gae_lambda") <= 1:
             raise bad("gae_lambda", "in [0, 1]")
         number("init_log_std")
-        for name, low in (("num_envs", 1), ("num_steps", 1), ("num_minibatches", 1), ("update_epochs", 1),
+        for name, low in (("num_envs", 1), ("env_threads", 1), ("num_steps", 1), ("num_minibatches", 1), ("update_epochs", 1),
                           ("lstm_size", 1), ("sequence_length", 1)):
             integer(name, low)
         if self.total_steps is not None:
@@ -883,7 +884,7 @@ class PPOLearner:
         side_names = list(dict.fromkeys(info.side for info in layout))
         side_of = np.array([side_names.index(info.side) for info in layout])
         num_envs = cfg.num_envs
-        collector = make_vector_env(make_env, num_envs)
+        collector = make_vector_env(make_env, num_envs, threads=cfg.env_threads)
         collector.reset(int(self.rng.integers(2**31)))
         opponents = list(opponents)
         for bot in opponents:

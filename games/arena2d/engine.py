@@ -116,6 +116,11 @@ class Arena2DGame(BatchedParallelGame):
         self._seed_source = np.random.default_rng()
         self.reset_count = 0
 
+    def set_num_threads(self, num_threads: int) -> None:
+        """Split the copies over ``num_threads`` numba threads from the next step on (1: serial)."""
+        self.threads = ThreadChoice(num_threads, f"game '{self.game.name}'")
+        self.num_threads = self.threads.num_threads
+
     # -- construction -----------------------------------------------------------------------
 
     def _build_bodies(self) -> None:

@@ -117,6 +117,11 @@ class ParticleWorld(BatchedParallelGame):
         # (decode, kernel) pairs, [serial, threaded]: ThreadChoice picks one per step by timing.
         self._variants = (serial, parallel)
 
+    def set_num_threads(self, num_threads: int) -> None:
+        """Split the copies over ``num_threads`` numba threads from the next step on (1: serial)."""
+        self.threads = ThreadChoice(num_threads, self.world_name)
+        self.num_threads = self.threads.num_threads
+
     # -- spaces -----------------------------------------------------------------------------
 
     def _build_spaces(self) -> None:
