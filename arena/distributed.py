@@ -136,3 +136,35 @@ def probe_ray_address(address: str, timeout: float = 10.0) -> None:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
         raise ConnectionError(f"nothing answers at {host}:{port} ({exc.strerror or exc})") from None
+
+
+def ray_init(ray: Any, address: str | None, error: type[Exception]) -> bool:
+    """Connect this process to Ray: a new private instance on this machine's free cores
+    (``address`` None) or the cluster at ``address`` (``auto`` or ``HOST:PORT``, probed first so a
+    silent head fails in seconds). Returns False when the process was already connected (a test,
+    a notebook: the caller then must not shut Ray down), True when it connected now. Failures are
+    ``error`` with one line naming what was tried."""
+    import logging
+
+    if ray.is_initialized():
+        return False
+    options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR, "configure_logging": True}
+    where = "a new local Ray instance" if address is None else f"the Ray cluster at {address}"
+    try:
+        if address is None:
+            ray.init(address="local", num_cpus=available_cores(), include_dashboard=False, **options)
+        else:
+            probe_ray_address(address)
+            ray.init(address=address, **options)
+    except ValueError as exc:
+        if address is not None and str(exc).startswith("--address"):
+            raise error(str(exc)) from None
+        raise error(f"cannot start or reach {where}: {_first_line(exc)}") from None
+    except (ConnectionError, RuntimeError) as exc:
+        raise error(f"cannot start or reach {where}: {_first_line(exc)}") from None
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

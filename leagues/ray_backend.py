@@ -28,7 +28,6 @@ local backend does.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -248,27 +247,7 @@ class RayBackend:
             raise
 
     def _connect(self, address: str | None) -> None:
-        ray = self.ray
-        if ray.is_initialized():  # a caller (a test, a notebook) already connected this process
-            return
-        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR,
-                                   "configure_logging": True}
-        try:
-            if address is None:
-                ray.init(address="local", num_cpus=distributed.available_cores(), include_dashboard=False, **options)
-            else:
-                try:
-                    distributed.probe_ray_address(address)
-                except ValueError as exc:
-                    raise LeagueError(str(exc)) from None
-                ray.init(address=address, **options)
-        except LeagueError:
-            raise
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            where = "a new local Ray instance" if address is None else f"the Ray cluster at {address}"
-            raise LeagueError(f"cannot start or reach {where}: {text}") from None
-        self.owns_ray = True
+        self.owns_ray = distributed.ray_init(self.ray, address, LeagueError)
 
     # ------------------------------------------------------------------ games
     def executor(self, workers: int, cache_size: int = 8) -> RayExecutor:

@@ -164,6 +164,22 @@ def test_without_ray_the_error_is_one_line_naming_the_extra(tmp_path, capsys, mo
     assert "pip install 'arena-league[distributed]'" in err
 
 
+def test_a_ray_address_where_nothing_answers_is_one_line_and_quick(tmp_path, capsys, monkeypatch):
+    from test_league_ray import _free_port, _ray_or_skip
+
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    _ray_or_skip()
+    port = _free_port()  # closed again: nothing listens there
+    start = time.perf_counter()
+    assert _train(tmp_path, "x", "--actors", "2", "--backend", "ray", "--address", f"127.0.0.1:{port}") == 2
+    assert time.perf_counter() - start < 60  # Ray alone would retry for minutes
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("arena: error: cannot") and f"nothing answers at 127.0.0.1:{port}" in err
+    assert "\n" not in err
+    assert _train(tmp_path, "x", "--actors", "2", "--backend", "ray", "--address", "nonsense") == 2
+    assert capsys.readouterr().err.strip() == "arena: error: --address must be auto or HOST:PORT, got 'nonsense'"
+
+
 def test_an_actor_that_dies_mid_iteration_is_one_error_line():
     config = AlphaZeroConfig.from_dict({**TINY, "game": "tic_tac_toe", "games_per_iteration": 400})
     actors = LocalActors(config, 2)

@@ -26,7 +26,6 @@ Backends:
 
 from __future__ import annotations
 
-import logging
 import math
 import multiprocessing
 import os
@@ -269,16 +268,6 @@ def import_ray() -> Any:
     return distributed.import_ray(ActorError)
 
 
-def probe_address(address: str) -> None:
-    """One line, in seconds, for a bad address or a head node that does not answer."""
-    try:
-        distributed.probe_ray_address(address)
-    except ValueError as exc:
-        raise ActorError(str(exc)) from None
-    except ConnectionError as exc:
-        raise ActorError(f"cannot reach the Ray cluster at {address}: {exc}") from None
-
-
 class RayActors:
     """``actors`` self-play actors as Ray actors (see the module docstring).
 
@@ -292,8 +281,6 @@ class RayActors:
         if actors < 1:
             raise ActorError(f"--actors must be >= 1, got {actors}")
         address = address or os.environ.get("RAY_ADDRESS") or None
-        if address is not None:
-            probe_address(address)
         distributed.ray_token_auth_for(address)
         self.ray = import_ray()
         self.owns_ray = False
@@ -314,20 +301,9 @@ class RayActors:
             raise
 
     def _connect(self, address: str | None) -> None:
-        ray = self.ray
-        if ray.is_initialized():  # the caller (a test, a notebook) already connected this process
-            return
-        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR, "configure_logging": True}
-        try:
-            if address is None:
-                ray.init(address="local", num_cpus=distributed.available_cores(), include_dashboard=False, **options)
-            else:
-                ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            where = "a new local Ray instance" if address is None else f"the Ray cluster at {address}"
-            raise ActorError(f"cannot start or reach {where}: {text}") from None
-        self.owns_ray = True
+        """A private Ray instance or the cluster at ``address`` (probed first: a silent head
+        fails in seconds)."""
+        self.owns_ray = distributed.ray_init(self.ray, address, ActorError)
 
     def __len__(self) -> int:
         return len(self.actors)
