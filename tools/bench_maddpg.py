@@ -281,66 +281,21 @@ def _time_to_level(fast: list[dict], mpe2: dict, level: float, clock: str, prefi
 # minibatch, clip 0.2, entropy 0.01, gamma 0.99, GAE 0.95, 64-unit ReLU MLPs, 128 copies x 25 steps).
 # The value loss is not clipped: the paper clips normalised values, and Arena's PPO does not
 # normalise them (returns near -20 would move at most 0.2 per epoch).
-MAPPO_SPREAD = {"critic": "central", "num_envs": 128, "num_steps": 25, "update_epochs": 10, "num_minibatches": 1,
-                "lr": 7e-4, "clip_eps": 0.2, "entropy_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95,
-                "hidden_sizes": (64, 64), "activation": "relu", "clip_value_loss": False, "device": "cpu"}
-MAPPO_ENV = ("simple_spread_v3", {"N": 3, "local_ratio": 0.5, "max_cycles": 25, "continuous_actions": False})
-
-
 def bench_mappo(seed: int, steps: int, out: Path, *, eval_episodes: int = 100, chunk: int = 320_000,
                 overrides: dict | None = None) -> dict[str, Any]:
-    """Train MAPPO on simple_spread for ``steps`` env steps (resuming ``OUT/mappo-spread/seedS``
-    when it holds fewer), then play the final policy greedily (the mode of every agent's policy)
-    for ``eval_episodes`` episodes. The curve is the mean training return per agent of each chunk."""
-    from arena.checkpoint import load_safely, save_atomic
-    from arena.marl.ppo import PPOConfig, PPOLearner
+    """Train MAPPO (``arena train ppo --preset mappo``) on simple_spread for ``steps`` env steps,
+    resuming ``OUT/mappo-spread/seedS``, then play the final policy greedily (the mode of every
+    agent's policy) for ``eval_episodes`` episodes: ``tools/bench_mappo.py``'s training loop."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_mappo as mappo_bench
 
-    torch.set_num_threads(1)
-    run_dir = out / "mappo-spread" / f"seed{seed}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    name, kwargs = MAPPO_ENV
-
-    def make_env() -> Any:
-        import arena
-
-        return arena.make(name, **kwargs)
-
-    learner = PPOLearner(PPOConfig.from_dict({**MAPPO_SPREAD, **(overrides or {}), "seed": seed}))
-    log_path = run_dir / "curve.json"
-    log = json.loads(log_path.read_text()) if log_path.exists() else {"steps": [], "mean_return": [], "seconds": []}
-    if (run_dir / "checkpoint.pt").exists():
-        learner.load_state_dict(load_safely(run_dir / "checkpoint.pt", "PPO checkpoint"))
-    while learner.env_steps < steps:
-        started = time.perf_counter()
-        metrics = learner.learn(make_env, [], min(chunk, steps - learner.env_steps))
-        seconds = (log["seconds"][-1] if log["seconds"] else 0.0) + time.perf_counter() - started
-        save_atomic(learner.state_dict(), run_dir / "checkpoint.pt")
-        log["steps"].append(learner.env_steps)
-        log["mean_return"].append(metrics["mean_return"])
-        log["seconds"].append(seconds)
-        log_path.write_text(json.dumps(log) + "\n")
-    row: dict[str, Any] = {"key": "mappo-spread", "seed": seed, "steps": learner.env_steps, "curve": log,
-                           "config": learner.config.to_dict()}
+    row = mappo_bench.train("mappo-spread", overrides or {}, seed, steps, out, chunk=chunk, eval_every=0,
+                            eval_episodes=max(eval_episodes, 1))
+    result: dict[str, Any] = {"key": "mappo-spread", "seed": seed, "steps": row["steps"], "curve": row["curve"],
+                              "config": row["config"]}
     if eval_episodes > 0:
-        row["greedy_mean_per_agent"] = _ppo_greedy(learner, make_env, eval_episodes)
-    return row
-
-
-def _ppo_greedy(learner: Any, make_env: Any, episodes: int, seed: int = 12345) -> float:
-    """Mean per-agent return of ``learner``'s policies acting greedily (the mode) over ``episodes``."""
-    from arena.env.vector import make_vector_env
-
-    bot = learner.bot(make_env(), seed=seed, deterministic=True)
-    copies = min(episodes, 100)
-    vector = make_vector_env(make_env, copies)
-    vector.reset(seed)
-    done: list[float] = []
-    while len(done) < episodes:
-        actions = {a: bot.act_batch(a, vector.obs[a])[0] for a in vector.names}
-        result = vector.step(actions)
-        done.extend(float(result.returns[k].mean()) for k in np.flatnonzero(result.over))
-    vector.close()
-    return float(np.mean(done[:episodes]))
+        result["greedy_mean_per_agent"] = row["greedy"]
+    return result
 
 
 def _title(env_name: str, env_kwargs: dict) -> str:
@@ -499,7 +454,8 @@ def main() -> int:
     parser.add_argument("--eval-episodes", type=int, default=100,
                         help="greedy evaluation of the final actors over this many episodes (default 100; 0: skip)")
     parser.add_argument("--mappo-steps", type=int, default=0,
-                        help="also train MAPPO on simple_spread for this many env steps per seed (default 0: skip)")
+                        help="also train MAPPO (--preset mappo, tools/bench_mappo.py's loop) on simple_spread for "
+                             "this many env steps per seed (default 0: skip)")
     parser.add_argument("--plot", default=None, metavar="PNG", help="write the learning curves to this PNG")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--update-rounds", type=int, default=0, metavar="R",
