@@ -16,3 +16,18 @@ def test_strength_rows_for_a_shipped_model():
         assert row["game"] == "gomoku_6x6_4" and row["games"] == 2 and row["playouts"] == 8
         assert row["wins"] + row["draws"] + row["losses"] == 2
         assert row["win_rate"] == (row["wins"] + 0.5 * row["draws"]) / 2
+
+
+def test_openspiel_rows_check_each_game_against_openspiel(monkeypatch):
+    """az against OpenSpiel's C++ MCTS: results add up, and a game whose rules differed from
+    OpenSpiel's (here: an OpenSpiel game of another size) is refused, not counted."""
+    import pytest
+
+    pytest.importorskip("pyspiel")
+    for label in ("connect_four", "gomoku_8x8_5"):
+        row = bench_alphazero.vs_openspiel(label, 20, 2, 8, None)
+        assert row["games"] == 2 and row["wins"] + row["draws"] + row["losses"] == 2
+        assert row["score"] == (row["wins"] + 0.5 * row["draws"]) / 2
+    monkeypatch.setitem(bench_alphazero.OPENSPIEL_GAMES, "gomoku_8x8_5", "gomoku(size=9,connect=5)")
+    with pytest.raises(RuntimeError, match="OpenSpiel"):
+        bench_alphazero.vs_openspiel("gomoku_8x8_5", 20, 2, 8, None)

@@ -3,6 +3,7 @@
     python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
     python tools/bench_alphazero.py --strength [--games 20] [--json]
     python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off] [--model PATH]
+    python tools/bench_alphazero.py --openspiel gomoku_8x8_5 [--openspiel-sims 50000] [--games 40] [--model PATH]
     python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
     python tools/bench_alphazero.py --actors [--backends local ray] [--actor-games 32] [--rounds 3]
 
@@ -25,6 +26,10 @@ value (win stays win, draw stays draw or better) over ``--positions`` positions 
 ``mcts:1000`` (seats alternating), and ``--solver-games`` games as first and as second player
 against the solver (which breaks ties among its optimal moves at random), each with the search's
 proven-value solver on and off (``--search-solver``).
+
+Against OpenSpiel (``--openspiel GAME``, connect four or gomoku 8x8 five; needs ``pyspiel``): the
+``az`` model against OpenSpiel's C++ ``MCTSBot`` (random rollouts, its solver on) with
+``--openspiel-sims`` simulations per move, ``--games`` games, seats alternating.
 
 Actors (``--actors``; issue 12): self-play positions/s of ``arena train alphazero --actors 2`` vs
 ``--actors 1`` on each backend (``--backends local ray``), connect four with a 2x32 net: one pool
@@ -413,6 +418,78 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
     return rows
 
 
+# ---------------------------------------------------------------------------- against OpenSpiel's MCTS
+OPENSPIEL_GAMES = {"connect_four": "connect_four", "gomoku_8x8_5": "gomoku(size=8,connect=5)"}
+
+
+class OpenSpielMCTSBot:
+    """OpenSpiel's C++ ``MCTSBot`` (one random rollout per leaf, ``uct_c`` 2, its solver on) as an
+    Arena bot: it replays the game's moves (``self.moves``, kept by the game loop) into an
+    OpenSpiel state and searches ``simulations`` times. Both games' actions are the same numbers
+    (connect four: columns; gomoku: cells row by row)."""
+
+    def __init__(self, pyspiel, game_string: str, simulations: int, seed: int) -> None:
+        self.pyspiel = pyspiel
+        self.game = pyspiel.load_game(game_string)
+        self.bot = pyspiel.MCTSBot(self.game, pyspiel.RandomRolloutEvaluator(1, seed), 2.0, simulations, 1 << 20,
+                                   True, seed, False)
+        self.moves: list[int] = []
+        self.name = f"openspiel-mcts:{simulations}"
+
+    def state(self):
+        state = self.game.new_initial_state()
+        for move in self.moves:
+            state.apply_action(move)
+        return state
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, observation, action_mask) -> int:
+        state = self.state()
+        move = int(self.bot.step(state))
+        if not 0 <= move < len(action_mask) or not action_mask[move]:
+            raise RuntimeError(f"OpenSpiel chose {move}, which Arena's game does not allow here: the two games' "
+                               "actions do not match")
+        return move
+
+
+def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
+                 seed: int = 0, on_game=None) -> dict:
+    """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
+    ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
+    against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass."""
+    try:
+        import pyspiel
+    except ImportError:
+        raise SystemExit("bench_alphazero --openspiel needs OpenSpiel: pip install -e '.[bench]'") from None
+    from arena import bots
+
+    name, kwargs = STRENGTH_GAMES[label]
+    env = arena.make(name, **kwargs)
+    me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts)
+    wins = draws = losses = 0
+    start = time.perf_counter()
+    for g in range(games):
+        them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
+        me_first = g % 2 == 0
+        score, moves = _play_c4_tracking(me, them, me_first, env, None, them.moves)
+        final = them.state()
+        if not final.is_terminal():
+            raise RuntimeError(f"game {g + 1}: Arena ended the game after {moves}, OpenSpiel did not")
+        os_score = final.returns()[0 if me_first else 1]
+        if (os_score > 0) != (score > 0) or (os_score < 0) != (score < 0):
+            raise RuntimeError(f"game {g + 1}: Arena scored {score} for az, OpenSpiel {os_score}, after {moves}")
+        wins += score > 0
+        draws += score == 0
+        losses += score < 0
+        if on_game is not None:
+            on_game(g + 1, wins, draws, losses)
+    return {"game": label, "opponent": f"OpenSpiel MCTSBot, {simulations} simulations", "games": games,
+            "wins": wins, "draws": draws, "losses": losses, "score": (wins + 0.5 * draws) / games,
+            "playouts": playouts or 400, "model": model or "shipped", "seconds": time.perf_counter() - start}
+
+
 # ---------------------------------------------------------------------------- ablation
 ABLATION_BASE = dict(game="connect_four", blocks=3, channels=32, num_simulations=120, c_puct=5.0, dirichlet_alpha=1.0,
                      temperature_moves=8, selfplay_batch=64, games_per_iteration=128, replay_capacity=100000,
@@ -494,7 +571,10 @@ def main() -> int:
     p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
     p.add_argument("--minutes", type=float, default=30.0, help="--ablation: training minutes per variant")
     p.add_argument("--ablation-out", default="/tmp/az_ablation", help="--ablation: run directories")
-    p.add_argument("--model", help="--solver: a connect-four model file to measure (default: the shipped one)")
+    p.add_argument("--openspiel", choices=sorted(OPENSPIEL_GAMES),
+                   help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
+    p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
+    p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
     p.add_argument("--search-solver", nargs="+", choices=["on", "off"], default=["on", "off"],
                    help="--solver: az with its proven-value search on and/or off")
     args = p.parse_args()
@@ -528,6 +608,23 @@ def main() -> int:
                 kept = "-" if r["value_preserving"] is None else f"{r['value_preserving']:.4f}"
                 print(f"{r['variant']:<40} {r['games_played']:>7} {r['positions']:>9} {r['train_seconds']:>8.0f} "
                       f"{r['vs_mcts1000']:>12.3f} {kept:>10}")
+        return 0
+    if args.openspiel:
+        if args.model and not os.path.isfile(args.model):
+            raise SystemExit(f"bench_alphazero --model: no file {args.model!r}")
+
+        def progress(done: int, w: int, d: int, lost: int) -> None:
+            if not args.json:
+                print(f"  game {done}/{args.games}: {w} / {d} / {lost}", flush=True)
+
+        row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
+                           on_game=progress)
+        if args.json:
+            print(json.dumps({"openspiel": row}))
+        else:
+            print(f"az ({row['playouts']} playouts, {row['model']}) vs {row['opponent']} on {row['game']}: "
+                  f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
+                  f"({row['games']} games, {row['seconds']:.0f} s)")
         return 0
     if args.solver:
         def show(r: dict) -> None:  # one line per row as soon as it is measured (the runs are long)
