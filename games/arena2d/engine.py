@@ -70,7 +70,8 @@ class Arena2DGame(BatchedParallelGame):
     """
 
     # (controls, physics, observation) kernels: [serial, threaded].
-    _KERNELS = ((apply_controls, physics_step, observe), (apply_controls_parallel, physics_step_parallel, observe_parallel))
+    _KERNELS = ((apply_controls, physics_step, observe),
+                (apply_controls_parallel, physics_step_parallel, observe_parallel))
 
     def __init__(self, game: GameDef, num_envs: int = 1, *, autoreset: bool = False,
                  track_terms: bool = False, num_threads: int = 1) -> None:

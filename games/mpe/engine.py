@@ -258,8 +258,9 @@ class ParticleWorld(BatchedParallelGame):
                     infos[a]["final_observation"] = final[a]
                 self._reset_copies(np.flatnonzero(done))
                 obs = np.empty_like(obs)
-                self._variants[self.threads.current()][1](False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
-                             self.consts, self.params, obs, self._rew_scratch, self._term_scratch)
+                kernel = self._variants[self.threads.current()][1]
+                kernel(False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent,
+                       self.consts, self.params, obs, self._rew_scratch, self._term_scratch)
         names = self.possible_agents
         return ({a: obs[i, :, :self.obs_dims[i]] for i, a in enumerate(names)},
                 {a: rew[i] for i, a in enumerate(names)},
