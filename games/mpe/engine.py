@@ -271,8 +271,9 @@ class ParticleWorld(BatchedParallelGame):
     def _observe(self) -> dict[str, np.ndarray]:
         A, B = self.num_agents, self.num_envs
         obs = np.empty((A, B, self.max_obs_dim), dtype=np.float32)
-        self._variants[self.threads.current()][1](False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
-                     self.params, obs, self._rew_scratch, self._term_scratch)
+        kernel = self._variants[self.threads.current()][1]
+        kernel(False, self.pos, self.vel, self._u, self._force, self.comm, self.goal, self.ent, self.consts,
+               self.params, obs, self._rew_scratch, self._term_scratch)
         return {a: obs[i, :, :self.obs_dims[i]] for i, a in enumerate(self.possible_agents)}
 
     def observe(self) -> dict[str, np.ndarray]:
