@@ -575,6 +575,8 @@ def main() -> int:
                    help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
     p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
     p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="--solver/--openspiel: seed of the bots (the solver's tie-breaks, the opponents' searches)")
     p.add_argument("--search-solver", nargs="+", choices=["on", "off"], default=["on", "off"],
                    help="--solver: az with its proven-value search on and/or off")
     args = p.parse_args()
@@ -618,7 +620,7 @@ def main() -> int:
                 print(f"  game {done}/{args.games}: {w} / {d} / {lost}", flush=True)
 
         row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
-                           on_game=progress)
+                           seed=args.seed, on_game=progress)
         if args.json:
             print(json.dumps({"openspiel": row}))
         else:
@@ -635,7 +637,7 @@ def main() -> int:
         if args.model and not os.path.isfile(args.model):
             raise SystemExit(f"bench_alphazero --model: no file {args.model!r}; give a connect-four model (.pt)")
         rows = perfect_play(args.positions, args.solver_games, args.playouts, [m == "on" for m in args.search_solver],
-                            on_row=None if args.json else show, model=args.model)
+                            on_row=None if args.json else show, model=args.model, seed=args.seed)
         if args.json:
             print(json.dumps({"solver": rows}))
         return 0
