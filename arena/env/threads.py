@@ -38,7 +38,8 @@ class ThreadChoice:
     With ``num_threads == 1`` it always answers serial and costs nothing. Otherwise each step is
     timed (``begin`` .. ``end``); the version in use keeps a smoothed best time, and the other is
     tried again after 20x the last trial's time (at least 50 ms). The first call of each version
-    is not timed (it may include loading compiled code).
+    is not timed (it may include loading compiled code), and the version in use is only left once it
+    has been timed too.
     """
 
     def __init__(self, num_threads: int, where: str = "engine") -> None:
@@ -89,7 +90,8 @@ class ThreadChoice:
         # A trial's latest time, the version in use's best recent time (noise only slows).
         self._best[c] = took if self._trial else min(took, 0.5 * (self._best[c] + took))
         if self._trial:
-            if took < self._best[int(self.threaded)]:
+            current = self._best[int(self.threaded)]
+            if took < current and current != float("inf"):  # never switch away from an untimed version
                 self.threaded = self._using
             self._probe_at = time.perf_counter() + max(20.0 * took, 0.05)
 
