@@ -349,6 +349,24 @@ def test_bench_ablation_trains_and_measures_every_variant(tmp_path):
         assert r["games_played"] == 4 and 0.0 <= r["vs_mcts1000"] <= 1.0
 
 
+def test_bench_ablation_runs_only_the_variants_asked_for(tmp_path):
+    """``--variants`` splits the ablation over processes (one core each): only those variants train,
+    each row reaches ``on_row`` as it is measured, and each run directory is the variant's number."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_alphazero  # noqa: E402
+
+    tiny = dict(blocks=1, channels=8, num_simulations=12, fast_simulations=3, selfplay_batch=4, games_per_iteration=4,
+                batch_size=16, min_replay=16, train_steps=1, iterations=1)
+    seen = []
+    rows = bench_alphazero.ablation(0.0, 1, 2, str(tmp_path), overrides=tiny, playouts=8, variants=[2],
+                                    on_row=seen.append)
+    assert seen == rows and [r["variant"] for r in rows] == [bench_alphazero.ABLATION_VARIANTS[2][0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["variant2"]
+
+
 def test_az_searches_with_the_c_puct_it_was_trained_with(tmp_path):
     from arena.alphazero.bot import PRETRAINED_DIR
 

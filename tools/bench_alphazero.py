@@ -320,8 +320,8 @@ class SolverBot:
         return int(self.solver.best_move(Board("".join(map(str, self.moves))), tie_break="random", rng=self.rng))
 
 
-def _play_c4_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]) -> tuple[float, list[int]]:
-    """One connect-four game in ``env``; returns ``me``'s final reward and the moves (also kept
+def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]) -> tuple[float, list[int]]:
+    """One two-player game in ``env`` (connect four, gomoku); returns ``me``'s final reward and the moves (also kept
     in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves."""
     env.reset()
     for bot in (me, opponent):
@@ -361,7 +361,7 @@ def _value_share(me, opponent, env, perfect, positions: int) -> tuple[int, int, 
         checked += 1
 
     while checked < positions:
-        _play_c4_tracking(me, opponent, games % 2 == 0, env, check, [])
+        _play_tracking(me, opponent, games % 2 == 0, env, check, [])
         games += 1
     return kept, checked, games
 
@@ -404,7 +404,7 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
                     if _value_class(scores[action]) < _value_class(max(scores.values())):
                         first.append(len(moves) + 1)
 
-                score, _ = _play_c4_tracking(me, perfect, me_first, env, track, perfect.moves)
+                score, _ = _play_tracking(me, perfect, me_first, env, track, perfect.moves)
                 w += score > 0
                 d += score == 0
                 lost += score < 0
@@ -473,7 +473,7 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
     for g in range(games):
         them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
         me_first = g % 2 == 0
-        score, moves = _play_c4_tracking(me, them, me_first, env, None, them.moves)
+        score, moves = _play_tracking(me, them, me_first, env, None, them.moves)
         final = them.state()
         if not final.is_terminal():
             raise RuntimeError(f"game {g + 1}: Arena ended the game after {moves}, OpenSpiel did not")
@@ -510,8 +510,9 @@ ABLATION_VARIANTS = [
 
 
 def ablation(minutes: float, games: int, positions: int, out_dir: str, overrides: dict | None = None,
-             playouts: int | None = None) -> list[dict]:
-    """Train every variant for ``minutes`` of wall time and measure the final models."""
+             playouts: int | None = None, variants: list[int] | None = None, on_row=None) -> list[dict]:
+    """Train every variant (or those numbered in ``variants``) for ``minutes`` of wall time and measure the
+    final models; ``on_row(row)`` sees each row as soon as it is measured."""
     from arena import bots
     from arena.alphazero.config import AlphaZeroConfig
     from arena.alphazero.evaluate import play_bot_match
@@ -519,6 +520,8 @@ def ablation(minutes: float, games: int, positions: int, out_dir: str, overrides
 
     rows = []
     for i, (name, changes) in enumerate(ABLATION_VARIANTS):
+        if variants is not None and i not in variants:
+            continue
         config = AlphaZeroConfig.from_dict({**ABLATION_BASE, **changes, "time_limit_minutes": minutes,
                                             **(overrides or {})})
         out = Path(out_dir) / f"variant{i}"
@@ -543,6 +546,8 @@ def ablation(minutes: float, games: int, positions: int, out_dir: str, overrides
             kept, checked, _ = _value_share(me, bots.make("mcts:1000", env, seed=5), env, _perfect_solver(), positions)
             row["value_preserving"] = kept / checked
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     return rows
 
 
@@ -571,6 +576,9 @@ def main() -> int:
     p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
     p.add_argument("--minutes", type=float, default=30.0, help="--ablation: training minutes per variant")
     p.add_argument("--ablation-out", default="/tmp/az_ablation", help="--ablation: run directories")
+    p.add_argument("--variants", type=int, nargs="+", choices=range(len(ABLATION_VARIANTS)),
+                   help="--ablation: only these variants (0 none ... 4 all methods; run them as separate processes "
+                        "to use more cores)")
     p.add_argument("--openspiel", choices=sorted(OPENSPIEL_GAMES),
                    help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
     p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
@@ -601,15 +609,18 @@ def main() -> int:
         print(loads)
         return 0
     if args.ablation:
-        rows = ablation(args.minutes, args.games, args.positions, args.ablation_out, playouts=args.playouts)
+        def show_row(r: dict) -> None:
+            kept = "-" if r["value_preserving"] is None else f"{r['value_preserving']:.4f}"
+            print(f"{r['variant']:<48} {r['games_played']:>7} {r['positions']:>9} {r['train_seconds']:>8.0f} "
+                  f"{r['train_cpu_seconds']:>8.0f} {r['vs_mcts1000']:>12.3f} {kept:>10}", flush=True)
+
+        if not args.json:
+            print(f"{'variant':<48} {'games':>7} {'positions':>9} {'train s':>8} {'cpu s':>8} {'vs mcts:1000':>12} "
+                  f"{'value kept':>10}", flush=True)
+        rows = ablation(args.minutes, args.games, args.positions, args.ablation_out, playouts=args.playouts,
+                        variants=args.variants, on_row=None if args.json else show_row)
         if args.json:
             print(json.dumps({"ablation": rows}))
-        else:
-            print(f"{'variant':<40} {'games':>7} {'positions':>9} {'train s':>8} {'vs mcts:1000':>12} {'value kept':>10}")
-            for r in rows:
-                kept = "-" if r["value_preserving"] is None else f"{r['value_preserving']:.4f}"
-                print(f"{r['variant']:<40} {r['games_played']:>7} {r['positions']:>9} {r['train_seconds']:>8.0f} "
-                      f"{r['vs_mcts1000']:>12.3f} {kept:>10}")
         return 0
     if args.openspiel:
         if args.model and not os.path.isfile(args.model):
