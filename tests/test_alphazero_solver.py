@@ -77,6 +77,22 @@ def test_loss_in_two_is_proven_for_every_move():
     assert (weights[0, legal] > 0).all()
 
 
+def test_a_lost_root_resists_longest():
+    """Every move loses, but not equally fast: O must block X's diagonal at 8 (X then forks with 6
+    and wins two moves later); any other move loses at once. With every child proven lost the
+    search ranks them by their mean value (a quick loss averages exactly -1, a slow one less badly)
+    and plays the block, so a fallible opponent still has to find the win."""
+    game = tic_tac_toe()
+    moves = [0, 1, 4]  # X: 0 4, O: 1; O to move
+    assert _negamax(game, _position(game, moves), {}) == -1.0
+    mcts, weights = _searched(game, moves, 400)
+    tree = mcts.tree
+    proven, value = tree.root_proofs()
+    legal = game.legal_mask(_position(game, moves))[0]
+    assert proven[0, legal].all() and (value[0, legal] == -1.0).all()  # all proven lost ...
+    assert int(np.argmax(weights[0])) == 8  # ... and the block is played
+
+
 @pytest.mark.parametrize("moves", [[0, 4], [4, 0, 8], [0, 1, 4], [4, 2, 6, 0]])
 def test_every_proof_in_the_tree_equals_the_minimax_value(moves):
     game = tic_tac_toe()

@@ -97,7 +97,9 @@ def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, nod
     """The action maximising Q + U at ``node`` of tree ``b`` (ties: lowest action).
 
     With ``solver``: a child proven won for the chooser is taken at once, children proven lost
-    are skipped (unless every legal child is), and a proven child's Q is its exact value.
+    are skipped, and a proven draw's Q is its exact value. Where every legal child is proven lost,
+    they are chosen by their mean values: a loss that takes longer to prove averages above -1, so
+    the search (and the move choice, by visits) prefers the moves that resist longest.
     ``forced_k > 0`` (KataGo forced playouts, roots only): a visited child with fewer than
     ``sqrt(forced_k * P * N)`` visits is taken first (the largest shortfall).
     """
@@ -118,12 +120,16 @@ def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, nod
                 if n_child > 0:
                     q = value_sum[b, child] / n_child
                 if solver and proven[b, child]:
-                    q = proof[b, child]
-                    if q >= WIN:
+                    if proof[b, child] >= WIN:
                         return a
-                    if q <= -WIN and skip_losses:
-                        skipped += 1
-                        continue
+                    if proof[b, child] <= -WIN:
+                        if skip_losses:
+                            skipped += 1
+                            continue
+                        # Every child loses: keep the mean, which a slow loss keeps above -1
+                        # (the moves that resist longest are searched and played).
+                    else:
+                        q = proof[b, child]
             score = q + c_puct * prior[b, node, a] * sqrt_n / (1.0 + n_child)
             if forced_k > 0.0 and n_child > 0:
                 n_forced = math.sqrt(forced_k * prior[b, node, a] * visits[b, node])
