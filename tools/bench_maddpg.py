@@ -85,6 +85,8 @@ from arena.marl.maddpg import (
     train,
 )
 
+TOOLS = str(Path(__file__).resolve().parent)  # tools/ (not a package): bench_mappo is imported from here
+
 _WORLDS = {
     "spread": ("simple_spread_v3", {"N": 3, "local_ratio": 0.5, "max_cycles": 25, "continuous_actions": True}),
     "adversary": ("simple_adversary_v3", {"N": 2, "max_cycles": 25, "continuous_actions": True}),
@@ -286,7 +288,8 @@ def bench_mappo(seed: int, steps: int, out: Path, *, eval_episodes: int = 100, c
     """Train MAPPO (``arena train ppo --preset mappo``) on simple_spread for ``steps`` env steps,
     resuming ``OUT/mappo-spread/seedS``, then play the final policy greedily (the mode of every
     agent's policy) for ``eval_episodes`` episodes: ``tools/bench_mappo.py``'s training loop."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
     import bench_mappo as mappo_bench
 
     row = mappo_bench.train("mappo-spread", overrides or {}, seed, steps, out, chunk=chunk, eval_every=0,

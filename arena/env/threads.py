@@ -67,7 +67,7 @@ class ThreadChoice:
         """Start a step: whether it runs the threaded kernels (numba's thread count is set then)."""
         if self.num_threads == 1:
             return False
-        if self._pinned:
+        if self._pinned:  # numba's thread count is set every step: another engine may have changed it
             return self.current()
         self._start = time.perf_counter()
         self._trial = self._start >= self._probe_at
