@@ -220,6 +220,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
 def _children(pid: int) -> list[int]:
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -290,6 +297,7 @@ def test_ctrl_c_stops_the_actors_without_tracebacks(tmp_path):
             assert time.time() < deadline, "the actors did not start"
             time.sleep(0.1)
         actors = _children(proc.pid)
+        spawned = [p for p in actors if "spawn_main" in _cmdline(p)]  # the actors, not the resource tracker
         os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole process group
         _, err = proc.communicate(timeout=60)
     finally:
@@ -299,6 +307,12 @@ def test_ctrl_c_stops_the_actors_without_tracebacks(tmp_path):
     assert proc.returncode == 130
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "arena: interrupted" in err
+    # The actors are stopped (killed if busy) and joined before the trainer exits; multiprocessing's
+    # resource tracker, also a child, leaves by itself once its pipe closes (about 2 s later).
+    assert len(spawned) == 2 and not any(_alive(p) for p in spawned)
+    deadline = time.time() + 30
+    while any(_alive(p) for p in actors) and time.time() < deadline:
+        time.sleep(0.1)
     assert not any(_alive(p) for p in actors)
 
 
