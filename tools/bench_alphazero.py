@@ -54,6 +54,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -321,8 +322,8 @@ class SolverBot:
 
 
 def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]) -> tuple[float, list[int]]:
-    """One two-player game in ``env`` (connect four, gomoku); returns ``me``'s final reward and the moves (also kept
-    in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves."""
+    """One two-player game in ``env`` (connect four, gomoku); returns ``me``'s final reward and the
+    moves (also kept in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves."""
     env.reset()
     for bot in (me, opponent):
         bot.reset()
@@ -510,7 +511,7 @@ ABLATION_VARIANTS = [
 
 
 def ablation(minutes: float, games: int, positions: int, out_dir: str, overrides: dict | None = None,
-             playouts: int | None = None, variants: list[int] | None = None, on_row=None) -> list[dict]:
+             playouts: int | None = None, variants: list[int] | None = None, on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """Train every variant (or those numbered in ``variants``) for ``minutes`` of wall time and measure the
     final models; ``on_row(row)`` sees each row as soon as it is measured."""
     from arena import bots
