@@ -172,3 +172,35 @@ def _tensors(obj: object) -> list:
     if isinstance(obj, list | tuple):
         return [t for v in obj for t in _tensors(v)]
     return []
+
+
+def test_bench_envs_interleaves_the_thread_counts_it_compares(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tools/bench_envs.py times the thread counts of one batch size trial by trial in turn, so a slow
+    spell of a shared machine cannot fall on one of them only; each keeps its fastest trial."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_envs
+
+    clock = {"t": 0.0}
+    calls: list[str] = []
+    monkeypatch.setattr(bench_envs.time, "perf_counter", lambda: clock["t"])
+    monkeypatch.setattr(bench_envs.time, "process_time", lambda: clock["t"])
+    monkeypatch.setattr(bench_envs, "REPEATS", 4)
+
+    def stepper(name: str, cost: list[float]) -> object:
+        def step() -> None:
+            trial = sum(1 for c in calls if c == name) // 10  # 10 steps a trial (min_steps)
+            calls.append(name)
+            clock["t"] += cost[trial]
+        return step
+
+    # "a" is slow in its 2nd trial only (a busy spell), "b" costs the same every trial.
+    best = bench_envs._time_interleaved([stepper("a", [1.0, 5.0, 1.0, 1.0]), stepper("b", [2.0] * 4)], 0.0)
+    trials = [calls[i] for i in range(0, len(calls), 10)]
+    assert trials == ["a", "b"] * 4
+    assert best[0] == (10, 10.0, 10.0) and best[1] == (10, 20.0, 20.0)
+
+    monkeypatch.undo()
+    rows = bench_envs.bench_batched("Soccer-2T2P", 4, 0.0, [1])
+    assert [r["threads"] for r in rows] == [1] and rows[0]["agent_steps_per_s"] > 0

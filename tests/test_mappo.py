@@ -82,3 +82,25 @@ def test_command_line_critic_option(tmp_path, capsys):
     assert arena_main(["train", "ppo", "simple_spread_v3", "--critic", "local", "--steps", "160", "--out", str(out),
                        "--resume"]) == 2
     assert "drop --set/--config/--env-arg/--critic" in capsys.readouterr().err
+
+
+def test_the_scripted_assignment_baseline_shares_the_landmarks_out_by_least_total_distance() -> None:
+    """tools/bench_mappo.py's coordinated reference player: every agent computes, from its own
+    observation, the assignment of agents to landmarks with the least total distance."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_mappo
+
+    agents = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    # Agents 1 and 2 are nearest to landmarks 0 and 1 (0.1 away), but sending them there leaves agent 0
+    # 2.9 from landmark 2 (total 3.1); the least total distance (2.7) sends agent i to landmark i.
+    landmarks = np.array([[0.9, 0.0], [1.9, 0.0], [2.9, 0.0]])
+    for i in range(3):
+        obs = np.zeros((1, 18))
+        obs[0, 2:4] = agents[i]
+        obs[0, 4:10] = (landmarks - agents[i]).ravel()
+        obs[0, 10:14] = (np.delete(agents, i, axis=0) - agents[i]).ravel()
+        got = bench_mappo._assigned_landmark(i, obs)[0] + agents[i]
+        assert np.allclose(got, landmarks[i])

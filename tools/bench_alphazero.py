@@ -321,9 +321,12 @@ class SolverBot:
         return int(self.solver.best_move(Board("".join(map(str, self.moves))), tie_break="random", rng=self.rng))
 
 
-def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]) -> tuple[float, list[int]]:
+def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int],
+                   clock: dict[str, float] | None = None) -> tuple[float, list[int]]:
     """One two-player game in ``env`` (connect four, gomoku); returns ``me``'s final reward and the
-    moves (also kept in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves."""
+    moves (also kept in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves;
+    ``clock`` (keys ``me``, ``opponent``, ``me_moves``, ``opponent_moves``) adds up each side's thinking
+    time and moves."""
     env.reset()
     for bot in (me, opponent):
         bot.reset()
@@ -340,7 +343,12 @@ def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]
             env.step(None)
             continue
         bot = seats[agent]
+        t = time.perf_counter()
         action = int(bot.act(obs["observation"], obs["action_mask"]))
+        if clock is not None:
+            side = "me" if bot is me else "opponent"
+            clock[side] = clock.get(side, 0.0) + time.perf_counter() - t
+            clock[side + "_moves"] = clock.get(side + "_moves", 0) + 1
         if bot is me and on_my_move is not None:
             on_my_move(list(moves_ref), action)
         moves_ref.append(action)
@@ -470,11 +478,13 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
     env = arena.make(name, **kwargs)
     me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts)
     wins = draws = losses = 0
+    by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
+    clock: dict[str, float] = {}
     start = time.perf_counter()
     for g in range(games):
         them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
         me_first = g % 2 == 0
-        score, moves = _play_tracking(me, them, me_first, env, None, them.moves)
+        score, moves = _play_tracking(me, them, me_first, env, None, them.moves, clock)
         final = them.state()
         if not final.is_terminal():
             raise RuntimeError(f"game {g + 1}: Arena ended the game after {moves}, OpenSpiel did not")
@@ -484,10 +494,14 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
         wins += score > 0
         draws += score == 0
         losses += score < 0
+        by_seat[me_first][0 if score > 0 else 1 if score == 0 else 2] += 1
         if on_game is not None:
             on_game(g + 1, wins, draws, losses)
     return {"game": label, "opponent": f"OpenSpiel MCTSBot, {simulations} simulations", "games": games,
             "wins": wins, "draws": draws, "losses": losses, "score": (wins + 0.5 * draws) / games,
+            "first": by_seat[True], "second": by_seat[False],
+            "az_seconds_per_move": clock.get("me", 0.0) / max(clock.get("me_moves", 0), 1),
+            "openspiel_seconds_per_move": clock.get("opponent", 0.0) / max(clock.get("opponent_moves", 0), 1),
             "playouts": playouts or 400, "model": model or "shipped", "seconds": time.perf_counter() - start}
 
 
@@ -639,6 +653,9 @@ def main() -> int:
             print(f"az ({row['playouts']} playouts, {row['model']}) vs {row['opponent']} on {row['game']}: "
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['games']} games, {row['seconds']:.0f} s)")
+            print("  az first W / D / L {} / {} / {}, second {} / {} / {}; seconds per move: az {:.2f}, "
+                  "OpenSpiel {:.2f}".format(*row["first"], *row["second"], row["az_seconds_per_move"],
+                                            row["openspiel_seconds_per_move"]))
         return 0
     if args.solver:
         def show(r: dict) -> None:  # one line per row as soon as it is measured (the runs are long)

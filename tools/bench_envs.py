@@ -10,7 +10,8 @@ Measures, for one 2-D game (default Soccer-2T2P, 4 agents):
 Agent-steps/s = (env steps x agents) / wall time, from the fastest of 10 trials per measurement
 (a busy machine only ever slows a trial down); "per CPU-s" divides by the CPU time the process
 got instead (``--threads 1,2`` repeats every batch on that many numba threads; per CPU-s then
-counts every thread's time), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
+counts every thread's time, and the thread counts of one batch size take turns trial by trial, so
+their ratio is measured under the same conditions), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
 env. Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--threads 1,2] [--json]``.
 
 ``--mpe all`` (or a comma list of names) measures the batched ports of mpe2's particle worlds
@@ -26,6 +27,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,42 +41,65 @@ def _time_loop(step: Any, min_seconds: float, min_steps: int = 10) -> tuple[int,
 
     CPU seconds (``time.process_time``) count only the time this process ran: on a machine
     shared with other jobs they show what the code costs, where wall time shows what it got."""
-    best: tuple[int, float, float] | None = None
+    return _time_interleaved([step], min_seconds, min_steps)[0]
+
+
+def _time_interleaved(steps: list[Any], min_seconds: float, min_steps: int = 10) -> list[tuple[int, float, float]]:
+    """:func:`_time_loop` for several step functions whose rates are compared: their trials take
+    turns (A, B, A, B, ...), so a slow spell of a shared machine falls on each of them alike
+    instead of on whichever was measured then. Each gets ``min_seconds`` in all; returns
+    (steps, wall seconds, CPU seconds) of each one's fastest trial."""
+    best: list[tuple[int, float, float] | None] = [None] * len(steps)
     for _ in range(REPEATS):
-        steps = 0
-        start = time.perf_counter()
-        cpu_start = time.process_time()
-        while True:
-            step()
-            steps += 1
-            elapsed = time.perf_counter() - start
-            if steps >= min_steps and elapsed >= min_seconds / REPEATS:
-                break
-        cpu = max(time.process_time() - cpu_start, 1e-9)
-        if best is None or steps / elapsed > best[0] / best[1]:
-            best = (steps, elapsed, cpu)
-    assert best is not None
-    return best
+        for i, step in enumerate(steps):
+            n = 0
+            start = time.perf_counter()
+            cpu_start = time.process_time()
+            while True:
+                step()
+                n += 1
+                elapsed = time.perf_counter() - start
+                if n >= min_steps and elapsed >= min_seconds / REPEATS:
+                    break
+            cpu = max(time.process_time() - cpu_start, 1e-9)
+            if best[i] is None or n / elapsed > best[i][0] / best[i][1]:
+                best[i] = (n, elapsed, cpu)
+    assert all(b is not None for b in best)
+    return best  # type: ignore[return-value]
 
 
-def bench_batched(game: str, num_envs: int, seconds: float, threads: int = 1) -> dict[str, Any]:
-    """Agent-steps/s of the batched engine with ``num_envs`` copies (autoreset on) on ``threads``
-    numba threads (the engine's timing guard on, as a user runs it)."""
+def _batched_rows(make_engine: Any, label: str, num_envs: int, seconds: float, threads: Sequence[int],
+                  extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows for one batch size of a batched engine (``make_engine(num_envs, num_threads)``, autoreset
+    on, random discrete actions drawn in advance), one per thread count, their trials interleaved
+    so that the thread counts' ratios are measured under the same conditions."""
+    rows = []
+    steppers = []
+    for t in threads:
+        engine = make_engine(num_envs, t)
+        engine.reset(seed=0)
+        rng = np.random.default_rng(0)
+        pool = [{a: rng.integers(0, engine.action_space(a).n, size=num_envs) for a in engine.possible_agents}
+                for _ in range(64)]
+        engine.step(pool[0])  # warm up (numba kernels load from cache)
+        counter = iter(range(10**12))
+        steppers.append(lambda e=engine, p=pool, c=counter: e.step(p[next(c) % 64]))
+        rows.append({"what": f"{label} B={num_envs}" + (f" threads={t}" if t > 1 else ""), **extra,
+                     "num_envs": num_envs, "threads": t, "agents": len(engine.possible_agents)})
+    for row, (steps, elapsed, cpu) in zip(rows, _time_interleaved(steppers, seconds)):
+        agent_steps = steps * num_envs * row["agents"]
+        row.update(env_steps_per_s=steps * num_envs / elapsed, agent_steps_per_s=agent_steps / elapsed,
+                   agent_steps_per_cpu_s=agent_steps / cpu)
+    return rows
+
+
+def bench_batched(game: str, num_envs: int, seconds: float, threads: Sequence[int] = (1,)) -> list[dict[str, Any]]:
+    """Agent-steps/s of the batched 2-D engine with ``num_envs`` copies (autoreset on), one row per
+    numba thread count in ``threads`` (the engine's timing guard on, as a user runs it)."""
     from games.arena2d import make_batched
 
-    engine = make_batched(game, num_envs, autoreset=True, num_threads=threads)
-    engine.reset(seed=0)
-    rng = np.random.default_rng(0)
-    n_actions = engine.action_space(engine.possible_agents[0]).n
-    pool = [{a: rng.integers(0, n_actions, size=num_envs) for a in engine.possible_agents} for _ in range(64)]
-    engine.step(pool[0])  # warm up (numba kernels load from cache)
-    counter = iter(range(10**12))
-    steps, elapsed, cpu = _time_loop(lambda: engine.step(pool[next(counter) % 64]), seconds)
-    agent_steps = steps * num_envs * len(engine.possible_agents)
-    what = f"{game} batched B={num_envs}" + (f" threads={threads}" if threads > 1 else "")
-    return {"what": what, "num_envs": num_envs, "threads": threads, "env_steps_per_s": steps * num_envs / elapsed,
-            "agent_steps_per_s": agent_steps / elapsed, "agent_steps_per_cpu_s": agent_steps / cpu,
-            "agents": len(engine.possible_agents)}
+    return _batched_rows(lambda b, t: make_batched(game, b, autoreset=True, num_threads=t), f"{game} batched",
+                         num_envs, seconds, threads, {})
 
 
 def step_breakdown(game: str, num_envs: int, repeats: int = 200) -> dict[str, float]:
@@ -134,23 +159,13 @@ def bench_parallel(name: str, make: Any, seconds: float) -> dict[str, Any]:
             "agent_steps_per_cpu_s": live_per_step * steps / cpu, "agents": len(env.possible_agents)}
 
 
-def bench_mpe_batched(name: str, num_envs: int, seconds: float, threads: int = 1) -> dict[str, Any]:
-    """Agent-steps/s of a batched particle-world port (autoreset on, random discrete actions)."""
+def bench_mpe_batched(name: str, num_envs: int, seconds: float, threads: Sequence[int] = (1,)) -> list[dict[str, Any]]:
+    """Agent-steps/s of a batched particle-world port (autoreset on, random discrete actions), one
+    row per numba thread count in ``threads``."""
     from games.mpe import make_batched
 
-    engine = make_batched(name, num_envs, autoreset=True, num_threads=threads)
-    engine.reset(seed=0)
-    rng = np.random.default_rng(0)
-    pool = [{a: rng.integers(0, engine.action_space(a).n, size=num_envs) for a in engine.possible_agents}
-            for _ in range(64)]
-    engine.step(pool[0])  # warm up (numba kernels load from cache)
-    counter = iter(range(10**12))
-    steps, elapsed, cpu = _time_loop(lambda: engine.step(pool[next(counter) % 64]), seconds)
-    agent_steps = steps * num_envs * len(engine.possible_agents)
-    what = f"{name} B={num_envs}" + (f" threads={threads}" if threads > 1 else "")
-    return {"what": what, "world": name, "num_envs": num_envs, "threads": threads,
-            "env_steps_per_s": steps * num_envs / elapsed, "agent_steps_per_s": agent_steps / elapsed,
-            "agent_steps_per_cpu_s": agent_steps / cpu, "agents": len(engine.possible_agents)}
+    return _batched_rows(lambda b, t: make_batched(name, b, autoreset=True, num_threads=t), name, num_envs,
+                         seconds, threads, {"world": name})
 
 
 def bench_mpe(names: list[str], batches: list[int], threads: list[int], seconds: float) -> dict[str, Any]:
@@ -164,7 +179,7 @@ def bench_mpe(names: list[str], batches: list[int], threads: list[int], seconds:
     for name in names:
         ref = bench_parallel(f"mpe2.{name}", importlib.import_module(f"mpe2.{name}").parallel_env, seconds)
         view = bench_parallel(f"{name} PettingZoo view", lambda n=name: arena.make(n), seconds)
-        ported = [bench_mpe_batched(name, b, seconds, t) for t in threads for b in batches]
+        ported = [r for b in batches for r in bench_mpe_batched(name, b, seconds, threads)]
         rows += [ref, view, *ported]
         ratios[f"{name} view"] = view["agent_steps_per_s"] / ref["agent_steps_per_s"]
         for r in ported:
@@ -198,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = [int(t) for t in args.threads.split(",")]
     except ValueError:
         raise SystemExit("bench_envs.py: error: --batches and --threads take comma-separated integers") from None
-    rows = [bench_batched(args.game, b, args.seconds, t) for t in threads for b in batches]
+    rows = [r for b in batches for r in bench_batched(args.game, b, args.seconds, threads)]
     by_size = {(r["num_envs"], r["threads"]): r["agent_steps_per_s"] for r in rows}
     view = bench_parallel(f"{args.game} PettingZoo view", lambda: make(args.game), args.seconds)
     ref_spread = bench_parallel("mpe2.simple_spread_v3", lambda: spread.parallel_env(), args.seconds)

@@ -19,6 +19,7 @@ Run it at ``nice -n 19`` with one thread on a shared machine (it sets torch to o
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -84,9 +85,26 @@ def _toward(rel: np.ndarray) -> np.ndarray:
     return np.where(np.linalg.norm(rel, axis=1) < 0.05, 0, act).astype(np.int64)
 
 
+_PERMUTATIONS = np.array(list(itertools.permutations(range(3))))
+
+
+def _assigned_landmark(i: int, obs: np.ndarray) -> np.ndarray:
+    """Agent ``i``'s landmark (relative to it, ``[B, 2]``) in the assignment of the three agents to
+    the three landmarks with the least total distance, computed from what agent ``i`` sees (every
+    agent sees all the landmarks and the other agents, so all agree on it)."""
+    B = len(obs)
+    landmarks = obs[:, 4:10].reshape(B, 3, 2)
+    agents = np.zeros((B, 3, 2))
+    agents[:, [j for j in range(3) if j != i]] = obs[:, 10:14].reshape(B, 2, 2)
+    dist = np.linalg.norm(agents[:, :, None, :] - landmarks[:, None, :, :], axis=-1)  # [B, agent, landmark]
+    best = _PERMUTATIONS[dist[:, np.arange(3)[None, :], _PERMUTATIONS].sum(-1).argmin(1)]
+    return landmarks[np.arange(B), best[:, i]]
+
+
 def baselines(episodes: int = 200, seed: int = 1) -> dict[str, float]:
     """Per-agent returns of scripted players: what levels mean on this world. The observation of
-    agent ``i`` is own velocity (0:2), own position (2:4), then the landmarks relative to it (4:10)."""
+    agent ``i`` is own velocity (0:2), own position (2:4), the landmarks relative to it (4:10), then
+    the other agents relative to it (10:14)."""
     from arena.env.vector import make_vector_env
 
     rng = np.random.default_rng(seed)
@@ -98,6 +116,7 @@ def baselines(episodes: int = 200, seed: int = 1) -> dict[str, float]:
                                          .argmin(1)]),
         "agent i to landmark i": lambda i, o: _toward(o[:, 4 + 2 * i:6 + 2 * i]),
         "agent i to landmark i, braking": lambda i, o: _toward(o[:, 4 + 2 * i:6 + 2 * i] - 0.3 * o[:, 0:2]),
+        "least-total-distance assignment, braking": lambda i, o: _toward(_assigned_landmark(i, o) - 0.3 * o[:, 0:2]),
     }
     out = {}
     for name, player in players.items():
