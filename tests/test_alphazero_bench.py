@@ -28,6 +28,9 @@ def test_openspiel_rows_check_each_game_against_openspiel(monkeypatch):
         row = bench_alphazero.vs_openspiel(label, 20, 2, 8, None)
         assert row["games"] == 2 and row["wins"] + row["draws"] + row["losses"] == 2
         assert row["score"] == (row["wins"] + 0.5 * row["draws"]) / 2
+        assert sum(row["first"]) == sum(row["second"]) == 1  # seats alternate
+        assert [a + b for a, b in zip(row["first"], row["second"])] == [row["wins"], row["draws"], row["losses"]]
+        assert row["az_seconds_per_move"] > 0 and row["openspiel_seconds_per_move"] > 0
     monkeypatch.setitem(bench_alphazero.OPENSPIEL_GAMES, "gomoku_8x8_5", "gomoku(size=9,connect=5)")
     with pytest.raises(RuntimeError, match="OpenSpiel"):
         bench_alphazero.vs_openspiel("gomoku_8x8_5", 20, 2, 8, None)

@@ -323,37 +323,29 @@ class SolverBot:
 
 def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int],
                    clock: dict[str, float] | None = None) -> tuple[float, list[int]]:
-    """One two-player game in ``env`` (connect four, gomoku); returns ``me``'s final reward and the
-    moves (also kept in ``moves_ref``). ``on_my_move(moves_before, action)`` sees each of ``me``'s moves;
-    ``clock`` (keys ``me``, ``opponent``, ``me_moves``, ``opponent_moves``) adds up each side's thinking
-    time and moves."""
-    env.reset()
-    for bot in (me, opponent):
-        bot.reset()
+    """One two-player game in ``env`` (connect four, gomoku) through Arena's game loop
+    (:func:`arena.play.match.play_game`); returns ``me``'s final reward and the moves, which are also
+    kept in ``moves_ref`` as they are played (the solver and OpenSpiel's bot replay them).
+    ``on_my_move(moves_before, action)`` sees each of ``me``'s moves; ``clock`` (keys ``me``,
+    ``opponent``, ``me_moves``, ``opponent_moves``) adds up each side's thinking time and moves."""
+    from arena.play.match import play_game
+
     moves_ref.clear()
-    agents = list(env.agents)
-    seats = {agents[0]: me if me_first else opponent, agents[1]: opponent if me_first else me}
-    my_agent = agents[0] if me_first else agents[1]
-    score = 0.0
-    for agent in env.agent_iter():
-        obs, reward, terminated, truncated, _ = env.last()
-        if agent == my_agent and (terminated or truncated):
-            score = float(reward)
-        if terminated or truncated:
-            env.step(None)
-            continue
-        bot = seats[agent]
-        t = time.perf_counter()
-        action = int(bot.act(obs["observation"], obs["action_mask"]))
-        if clock is not None:
-            side = "me" if bot is me else "opponent"
-            clock[side] = clock.get(side, 0.0) + time.perf_counter() - t
-            clock[side + "_moves"] = clock.get(side + "_moves", 0) + 1
-        if bot is me and on_my_move is not None:
+    my_agent = env.possible_agents[0 if me_first else 1]
+
+    def on_move(agent: str, action: int) -> None:
+        if agent == my_agent and on_my_move is not None:
             on_my_move(list(moves_ref), action)
         moves_ref.append(action)
-        env.step(action)
-    return score, list(moves_ref)
+
+    seats = [me, opponent] if me_first else [opponent, me]
+    record = play_game(env, seats, on_move=on_move)
+    mine = 0 if me_first else 1
+    if clock is not None:
+        for side, seat in (("me", mine), ("opponent", 1 - mine)):
+            clock[side] = clock.get(side, 0.0) + record.think_seconds[seat]
+            clock[side + "_moves"] = clock.get(side + "_moves", 0) + len(record.moves[seat::2])
+    return float(record.scores[mine]), list(moves_ref)
 
 
 def _value_share(me, opponent, env, perfect, positions: int) -> tuple[int, int, int]:

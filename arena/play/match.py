@@ -14,12 +14,14 @@ from arena.bots import Bot, bind_env
 
 @dataclass
 class GameRecord:
-    """One finished game: who sat where, the final score per seat, the moves played."""
+    """One finished game: who sat where, the final score per seat, the moves played, and the time
+    the whole game took and each seat's bot spent choosing its moves."""
 
     seats: tuple[int, ...]  # seats[s] = index of the bot in seat s
     scores: tuple[float, ...]  # final reward per seat
     moves: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    think_seconds: tuple[float, ...] = ()  # per seat: time inside the bot's act()
 
 
 @dataclass
@@ -52,7 +54,8 @@ class MatchResult:
 
 def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
               on_move: Callable[[str, int], None] | None = None) -> GameRecord:
-    """Play one game of an AEC env; ``bots[s]`` plays seat ``s`` (``env.possible_agents[s]``)."""
+    """Play one game of an AEC env; ``bots[s]`` plays seat ``s`` (``env.possible_agents[s]``).
+    ``on_move(agent, action)`` sees each move once it is chosen, before the env plays it."""
     env.reset(seed=seed)
     for bot in bots:
         bind_env(bot, env)
@@ -60,6 +63,7 @@ def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
     seat_of = {agent: i for i, agent in enumerate(env.possible_agents)}
     moves: list[int] = []
     scores = {agent: 0.0 for agent in env.possible_agents}
+    think = [0.0] * len(bots)
     start = time.perf_counter()
     for agent in env.agent_iter():
         obs, reward, termination, truncation, _ = env.last()
@@ -67,13 +71,15 @@ def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
         if termination or truncation:
             env.step(None)
             continue
+        asked = time.perf_counter()
         action = int(bots[seat_of[agent]].act(obs["observation"], obs["action_mask"]))
+        think[seat_of[agent]] += time.perf_counter() - asked
         moves.append(action)
         if on_move is not None:
             on_move(agent, action)
         env.step(action)
     return GameRecord(seats=tuple(range(len(bots))), scores=tuple(scores[a] for a in env.possible_agents),
-                      moves=moves, seconds=time.perf_counter() - start)
+                      moves=moves, seconds=time.perf_counter() - start, think_seconds=tuple(think))
 
 
 def play_match(make_env: Callable[[], Any], bots: Sequence[Bot], names: Sequence[str], games: int, *,
