@@ -393,6 +393,10 @@ def test_az_searches_with_the_c_puct_it_was_trained_with(tmp_path):
     record["info"]["c_puct"] = 1.5
     torch.save(record, tmp_path / "m.pt")
     assert bots.make(f"az:{tmp_path / 'm.pt'}", env, seed=0).params.c_puct == 1.5
+    assert bots.make(f"az:{tmp_path / 'm.pt'}", env, seed=0, c_puct=2.5).params.c_puct == 2.5  # the option wins
+    for bad in (0, -1.0, "wide"):
+        with pytest.raises(bots.BotSpecError, match="c_puct"):
+            bots.make("az", env, seed=0, c_puct=bad)
 
 
 def test_the_previous_connect_four_model_stays_loadable():

@@ -456,7 +456,7 @@ class OpenSpielMCTSBot:
 
 
 def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
-                 seed: int = 0, on_game=None) -> dict:
+                 seed: int = 0, on_game=None, c_puct: float | None = None) -> dict:
     """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
     ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
     against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass."""
@@ -468,7 +468,7 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
 
     name, kwargs = STRENGTH_GAMES[label]
     env = arena.make(name, **kwargs)
-    me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts)
+    me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct)
     wins = draws = losses = 0
     by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
     clock: dict[str, float] = {}
@@ -494,7 +494,8 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
             "first": by_seat[True], "second": by_seat[False],
             "az_seconds_per_move": clock.get("me", 0.0) / max(clock.get("me_moves", 0), 1),
             "openspiel_seconds_per_move": clock.get("opponent", 0.0) / max(clock.get("opponent_moves", 0), 1),
-            "playouts": playouts or 400, "model": model or "shipped", "seconds": time.perf_counter() - start}
+            "playouts": playouts or 400, "c_puct": me.params.c_puct, "model": model or "shipped",
+            "seconds": time.perf_counter() - start}
 
 
 # ---------------------------------------------------------------------------- ablation
@@ -589,6 +590,7 @@ def main() -> int:
     p.add_argument("--openspiel", choices=sorted(OPENSPIEL_GAMES),
                    help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
     p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
+    p.add_argument("--c-puct", type=float, help="--openspiel: az's exploration constant (default: the model's own)")
     p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
     p.add_argument("--seed", type=int, default=0,
                    help="--solver/--openspiel: seed of the bots (the solver's tie-breaks, the opponents' searches)")
@@ -632,17 +634,19 @@ def main() -> int:
     if args.openspiel:
         if args.model and not os.path.isfile(args.model):
             raise SystemExit(f"bench_alphazero --model: no file {args.model!r}")
+        if args.c_puct is not None and not args.c_puct > 0:
+            raise SystemExit(f"bench_alphazero --c-puct: must be > 0, got {args.c_puct}")
 
         def progress(done: int, w: int, d: int, lost: int) -> None:
             if not args.json:
                 print(f"  game {done}/{args.games}: {w} / {d} / {lost}", flush=True)
 
         row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
-                           seed=args.seed, on_game=progress)
+                           seed=args.seed, on_game=progress, c_puct=args.c_puct)
         if args.json:
             print(json.dumps({"openspiel": row}))
         else:
-            print(f"az ({row['playouts']} playouts, {row['model']}) vs {row['opponent']} on {row['game']}: "
+            print(f"az ({row['playouts']} playouts, c_puct {row['c_puct']:g}, {row['model']}) vs {row['opponent']} on {row['game']}: "
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['games']} games, {row['seconds']:.0f} s)")
             print("  az first W / D / L {} / {} / {}, second {} / {} / {}; seconds per move: az {:.2f}, "

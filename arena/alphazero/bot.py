@@ -8,6 +8,8 @@ single tree with virtual loss (``leaves_per_call`` leaves per network call), kee
 the moves played, always plays the most visited move (tau -> 0) and adds no noise. The search
 proves wins and losses (MCTS-Solver): a proven win is played, a proven loss never is unless every
 move loses; ``az:nosolver`` / ``az:CHECKPOINT:nosolver`` (or the option ``solver=False``) turns it off.
+The exploration constant is the one the model was trained with (5.0 for models that do not record
+one) unless the option ``c_puct=`` says otherwise.
 """
 
 from __future__ import annotations
@@ -121,8 +123,10 @@ class AlphaZeroBot:
 
 
 def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, seed: int | None = None,
-             device: str = "auto", leaves_per_call: int = 8, solver: bool = True, env: Any = None) -> AlphaZeroBot:
-    """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``."""
+             device: str = "auto", leaves_per_call: int = 8, solver: bool = True, env: Any = None,
+             c_puct: float | None = None) -> AlphaZeroBot:
+    """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``. ``c_puct``:
+    the search's exploration constant (default: the one the model was trained with)."""
     import arena
     from arena.alphazero.checkpoint import CheckpointError, load_model_record
     from arena.alphazero.network import build_network
@@ -140,7 +144,8 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
         raise CheckpointError(f"{path}: weights do not fit the network it describes "
                               f"({str(exc).splitlines()[0][:120]})") from None
     sims = simulations if simulations is not None else DEFAULT_PLAYOUTS
-    c_puct = float(record.get("info", {}).get("c_puct", 5.0))  # the search constant it was trained with
+    if c_puct is None:  # the search constant it was trained with
+        c_puct = float(record.get("info", {}).get("c_puct", 5.0))
     return AlphaZeroBot(game, model, simulations=sims, c_puct=c_puct, seed=seed, device=device,
                         leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env)
 
@@ -148,6 +153,7 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
     playouts = options.pop("playouts", None)
     solver = options.pop("solver", None)
+    c_puct = options.pop("c_puct", None)
     while argument:  # trailing options: az:PATH:800, az:PATH:nosolver, az:800:nosolver, az:nosolver
         head, _, tail = argument.rpartition(":")
         if tail in ("solver", "nosolver"):
@@ -163,7 +169,14 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     solver = True if solver is None else solver
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
-        raise BotSpecError(f"'az' bots take the options playouts and solver, not {', '.join(unknown)}")
+        raise BotSpecError(f"'az' bots take the options playouts, solver and c_puct, not {', '.join(unknown)}")
+    if c_puct is not None:
+        try:
+            c_puct = float(c_puct)
+        except (TypeError, ValueError):
+            raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0") from None
+        if not c_puct > 0:
+            raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0")
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
@@ -181,7 +194,8 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     if playouts is not None and int(playouts) < 1:
         raise BotSpecError(f"playouts must be >= 1, got {playouts}")
     try:
-        return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed, env=env)
+        return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed,
+                        env=env, c_puct=c_puct)
     except ValueError as exc:
         raise BotSpecError(str(exc)) from None
 
