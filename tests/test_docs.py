@@ -232,6 +232,8 @@ RULES: dict[str, Rule] = {
     r"^python tools/bench_envs\.py --seconds 4": Rule(sub=((r"--seconds 4", "--seconds 0.1 --batches 16"),)),
     r"python tools/bench_envs\.py --mpe all --seconds 3$": Rule(sub=((r"all --seconds 3", "simple_spread_v3 "
                                                                       "--seconds 0.1 --batches 16"),)),
+    r"python tools/bench_envs\.py --batches 64,1024 --threads 1,2 --seconds 3$":
+        Rule(sub=((r"--batches 64,1024 --threads 1,2 --seconds 3", "--batches 16 --threads 1,2 --seconds 0.1"),)),
     r"python tools/bench_envs\.py --mpe simple_spread_v3,simple_tag_v3 --threads 1,2":
         Rule(sub=((r"--batches 64,1024 --seconds 3", "--batches 16 --seconds 0.1"),)),
     r"^python tools/bench_turn_based\.py$": Rule(sub=((r"$", " --quick"),)),
