@@ -168,6 +168,30 @@ def test_mcts_finds_the_winning_move_of_a_game_it_has_never_seen():
         assert record.scores[0] == 1.0
 
 
+def test_a_game_record_keeps_each_seats_thinking_time():
+    """``play_game`` times each seat's ``act()`` apart (benchmarks report time per move per side)."""
+    import time
+
+    class Slow:
+        def __init__(self) -> None:
+            self.inner = bots.make("random", env, seed=1)
+
+        def reset(self) -> None:
+            self.inner.reset()
+
+        def act(self, observation, action_mask):  # type: ignore[no-untyped-def]
+            time.sleep(0.02)
+            return self.inner.act(observation, action_mask)
+
+    env = arena.make("take_away")
+    seen: list[tuple[str, int]] = []
+    record = play_game(env, [bots.make("random", env, seed=0), Slow()], on_move=lambda a, m: seen.append((a, m)))
+    slow_moves = sum(1 for agent, _ in seen if agent == env.possible_agents[1])
+    assert [m for _, m in seen] == record.moves and slow_moves >= 1
+    assert record.think_seconds[1] >= 0.02 * slow_moves > record.think_seconds[0]
+    assert record.seconds >= sum(record.think_seconds)
+
+
 def test_augmentation_uses_only_declared_symmetries():
     game = TakeAway()
     planes = np.zeros((3, 3, 1, 7), np.uint8)
