@@ -9,10 +9,11 @@ Measures, for one 2-D game (default Soccer-2T2P, 4 agents):
 
 Agent-steps/s = (env steps x agents) / wall time, from the fastest of 10 trials per measurement
 (a busy machine only ever slows a trial down); "per CPU-s" divides by the CPU time the process
-got instead (``--threads 1,2`` repeats every batch on that many numba threads; per CPU-s then
-counts every thread's time, and the thread counts of one batch size take turns trial by trial, so
-their ratio is measured under the same conditions), which a shared machine distorts much less. Ratios compare the PettingZoo view with each mpe2
-env. Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--threads 1,2] [--json]``.
+got instead, which a shared machine distorts much less. ``--threads 1,2`` repeats every batch on
+that many numba threads (per CPU-s then counts every thread's time); the thread counts of one
+batch size take turns trial by trial, so their ratio is measured under the same conditions.
+Ratios compare the PettingZoo view with each mpe2 env, and each thread count with one thread.
+Run: ``python tools/bench_envs.py [--game NAME] [--seconds S] [--threads 1,2] [--json]``.
 
 ``--mpe all`` (or a comma list of names) measures the batched ports of mpe2's particle worlds
 (:mod:`games.mpe`) instead: each port at B = 1, 64, 1024 (``--threads 1,2`` repeats every batch
