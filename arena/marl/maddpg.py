@@ -75,7 +75,7 @@ class MADDPGConfig:
     tau: float = 0.01  # soft target update: theta' <- tau * theta + (1 - tau) * theta'
     batch_size: int = 256  # replay samples per update (paper: 1024; 256 learns as fast as 512 here at half the cost)
     buffer_size: int = 1_000_000  # replay capacity in joint transitions
-    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP hidden widths of actors and critics
+    hidden_sizes: tuple[int, ...] = (128, 128)  # MLP hidden widths of actors and critics (paper: 64, 64)
     update_every: int = 15  # env steps of one copy per update round, counted over all copies (paper: 100)
     gradient_steps: int = 1  # updates each time update_every transitions have been collected
     learning_starts: int = 25_600  # transitions before the first update (batch 1024 x 25 steps, as the reference code)
