@@ -91,7 +91,16 @@ def test_the_scripted_assignment_baseline_shares_the_landmarks_out_by_least_tota
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import importlib
+    import os
+
+    # Imported (not run), the tool leaves the process's thread settings alone: setting
+    # NUMBA_NUM_THREADS after numba's threads started breaks every later numba compilation.
+    before = {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     import bench_mappo
+
+    importlib.reload(bench_mappo)
+    assert {k: os.environ.get(k) for k in before} == before
 
     agents = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
     # Agents 1 and 2 are nearest to landmarks 0 and 1 (0.1 away), but sending them there leaves agent 0
