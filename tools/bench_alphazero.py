@@ -472,7 +472,6 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
     name, kwargs = STRENGTH_GAMES[label]
     env = arena.make(name, **kwargs)
     me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct)
-    wins = draws = losses = 0
     by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
     clock: dict[str, float] = {}
     start = time.perf_counter()
@@ -486,10 +485,8 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
         os_score = final.returns()[0 if me_first else 1]
         if (os_score > 0) != (score > 0) or (os_score < 0) != (score < 0):
             raise RuntimeError(f"game {g + 1}: Arena scored {score} for az, OpenSpiel {os_score}, after {moves}")
-        wins += score > 0
-        draws += score == 0
-        losses += score < 0
         by_seat[me_first][0 if score > 0 else 1 if score == 0 else 2] += 1
+        wins, draws, losses = (a + b for a, b in zip(by_seat[True], by_seat[False]))
         if on_game is not None:
             on_game(g + 1, wins, draws, losses)
     return {"game": label, "opponent": f"OpenSpiel MCTSBot, {simulations} simulations", "games": games,
@@ -637,6 +634,8 @@ def main() -> int:
     if args.openspiel:
         if args.model and not os.path.isfile(args.model):
             raise SystemExit(f"bench_alphazero --model: no file {args.model!r}")
+        if args.games < 1:
+            raise SystemExit(f"bench_alphazero --games: must be >= 1, got {args.games}")
         if args.c_puct is not None and not args.c_puct > 0:
             raise SystemExit(f"bench_alphazero --c-puct: must be > 0, got {args.c_puct}")
 
