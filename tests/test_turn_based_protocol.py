@@ -190,6 +190,7 @@ def test_a_game_record_keeps_each_seats_thinking_time():
     assert [m for _, m in seen] == record.moves and slow_moves >= 1
     assert record.think_seconds[1] >= 0.02 * slow_moves > record.think_seconds[0]
     assert record.seconds >= sum(record.think_seconds)
+    assert record.move_counts == (len(seen) - slow_moves, slow_moves)
 
 
 def test_augmentation_uses_only_declared_symmetries():

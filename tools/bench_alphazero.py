@@ -333,12 +333,9 @@ def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]
     moves_ref.clear()
     my_agent = env.possible_agents[0 if me_first else 1]
 
-    counted = {"me_moves": 0, "opponent_moves": 0}
-
     def on_move(agent: str, action: int) -> None:
         if agent == my_agent and on_my_move is not None:
             on_my_move(list(moves_ref), action)
-        counted["me_moves" if agent == my_agent else "opponent_moves"] += 1
         moves_ref.append(action)
 
     seats = [me, opponent] if me_first else [opponent, me]
@@ -347,7 +344,7 @@ def _play_tracking(me, opponent, me_first, env, on_my_move, moves_ref: list[int]
     if clock is not None:
         for side, seat in (("me", mine), ("opponent", 1 - mine)):
             clock[side] = clock.get(side, 0.0) + record.think_seconds[seat]
-            clock[side + "_moves"] = clock.get(side + "_moves", 0) + counted[side + "_moves"]
+            clock[side + "_moves"] = clock.get(side + "_moves", 0) + record.move_counts[seat]
     return float(record.scores[mine]), list(moves_ref)
 
 

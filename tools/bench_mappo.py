@@ -22,6 +22,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,9 +45,10 @@ ENV_KWARGS = {"N": 3, "local_ratio": 0.5, "max_cycles": 25, "continuous_actions"
 
 
 def parse_overrides(text: str) -> dict[str, Any]:
-    """``"a=1,b=false"`` -> ``{"a": 1, "b": False}`` (values parsed as JSON, else kept as text)."""
+    """``"a=1,b=false,c=[128,128]"`` -> ``{"a": 1, "b": False, "c": [128, 128]}`` (values parsed as JSON,
+    else kept as text; commas inside brackets belong to the value)."""
     out: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
+    for item in filter(None, (part.strip() for part in re.split(r",(?![^\[]*\])", text))):
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"bench_mappo: override '{item}' is not KEY=VALUE")
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also play greedily every this many env steps (default 0: only at the end)")
     parser.add_argument("--eval-episodes", type=int, default=100, help="greedy evaluation episodes (default 100)")
     parser.add_argument("--out", default="runs/bench_mappo", help="run directory (default runs/bench_mappo)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="continuous actions (mpe2's Box(0, 1, (5,)) forces; a Gaussian policy) instead of the "
+                             "five discrete moves")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON at the end")
     parser.add_argument("--baselines", action="store_true",
                         help="only print the per-agent returns of scripted players (200 episodes each) and exit")
@@ -194,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in baselines().items():
             print(f"{name:40s} {value:7.2f}")
         return 0
+    if args.continuous:
+        ENV_KWARGS["continuous_actions"] = True
     variants: dict[str, dict[str, Any]] = {}
     for item in args.variant or ["preset="]:
         name, _, text = item.partition("=")

@@ -15,13 +15,14 @@ from arena.bots import Bot, bind_env
 @dataclass
 class GameRecord:
     """One finished game: who sat where, the final score per seat, the moves played, and the time
-    the whole game took and each seat's bot spent choosing its moves."""
+    the whole game took, and each seat's bot's moves and time spent choosing them."""
 
     seats: tuple[int, ...]  # seats[s] = index of the bot in seat s
     scores: tuple[float, ...]  # final reward per seat
     moves: list[int] = field(default_factory=list)
     seconds: float = 0.0
     think_seconds: tuple[float, ...] = ()  # per seat: time inside the bot's act()
+    move_counts: tuple[int, ...] = ()  # per seat: moves its bot chose
 
 
 @dataclass
@@ -64,6 +65,7 @@ def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
     moves: list[int] = []
     scores = {agent: 0.0 for agent in env.possible_agents}
     think = [0.0] * len(bots)
+    counts = [0] * len(bots)
     start = time.perf_counter()
     for agent in env.agent_iter():
         obs, reward, termination, truncation, _ = env.last()
@@ -74,12 +76,13 @@ def play_game(env: Any, bots: Sequence[Bot], *, seed: int | None = None,
         asked = time.perf_counter()
         action = int(bots[seat_of[agent]].act(obs["observation"], obs["action_mask"]))
         think[seat_of[agent]] += time.perf_counter() - asked
+        counts[seat_of[agent]] += 1
         moves.append(action)
         if on_move is not None:
             on_move(agent, action)
         env.step(action)
     return GameRecord(seats=tuple(range(len(bots))), scores=tuple(scores[a] for a in env.possible_agents),
-                      moves=moves, seconds=time.perf_counter() - start, think_seconds=tuple(think))
+                      moves=moves, seconds=time.perf_counter() - start, think_seconds=tuple(think), move_counts=tuple(counts))
 
 
 def play_match(make_env: Callable[[], Any], bots: Sequence[Bot], names: Sequence[str], games: int, *,
