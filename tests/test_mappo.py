@@ -113,3 +113,18 @@ def test_the_scripted_assignment_baseline_shares_the_landmarks_out_by_least_tota
         obs[0, 10:14] = (np.delete(agents, i, axis=0) - agents[i]).ravel()
         got = bench_mappo._assigned_landmark(i, obs)[0] + agents[i]
         assert np.allclose(got, landmarks[i])
+
+
+def test_bench_variant_overrides_keep_list_values_whole() -> None:
+    """``--variant "h=hidden_sizes=[128,128],entropy_coef=0.03"``: the comma inside the brackets
+    belongs to the list."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import bench_mappo
+
+    assert bench_mappo.parse_overrides("hidden_sizes=[128,128],entropy_coef=0.03,activation=tanh") == {
+        "hidden_sizes": [128, 128], "entropy_coef": 0.03, "activation": "tanh"}
+    with pytest.raises(SystemExit, match="not KEY=VALUE"):
+        bench_mappo.parse_overrides("hidden_sizes=[64,64],oops")
