@@ -97,7 +97,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
           "--config", str(tmp_path / "missing.yaml"))
     check("does not exist", "eval", str(tmp_path / "nothing"))
     (tmp_path / "notarun").mkdir()
-    check("not a MADDPG run directory", "eval", str(tmp_path / "notarun"))
+    check("is not a run directory of `arena train maddpg` or `arena train ppo`", "eval", str(tmp_path / "notarun"))
 
 
 def test_train_on_the_batched_port_with_num_envs_then_eval_and_watch(tmp_path, capsys):

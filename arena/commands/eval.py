@@ -1,4 +1,4 @@
-"""``arena eval RUN_DIR``: mean returns of a trained MADDPG team, per agent and per team, and
+"""``arena eval RUN_DIR``: mean returns of a trained MADDPG or PPO run, per agent and per team, and
 ``--render`` to watch it play in the terminal.
 
 Terminal view: games with an ``ansi`` render mode print their own text; multi-particle (mpe2)
@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 GRID_WIDTH, GRID_HEIGHT = 41, 19
@@ -22,10 +23,11 @@ GRID_EXTENT = 1.6  # world coordinates shown: [-extent, extent] on both axes
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "eval", help="evaluate a trained MADDPG run: mean returns per agent and per team",
-        description="Play a trained run (a directory written by `arena train maddpg`) with greedy actions and "
-                    "print mean episode returns per agent and per team (a team's figure is the mean over its "
-                    "agents; teams come from agent names, e.g. adversary_0 -> adversary).",
+        "eval", help="evaluate a trained MADDPG or PPO run: mean returns per agent and per team",
+        description="Play a trained run (a directory written by `arena train maddpg` or `arena train ppo`; a PPO "
+                    "run's policies play every seat) with greedy actions and print mean episode returns per "
+                    "agent and per team (a team's figure is the mean over its agents; teams come from agent "
+                    "names, e.g. adversary_0 -> adversary).",
         epilog="examples:\n  arena eval runs/spread --episodes 100\n  arena eval runs/spread --json\n"
                "  arena eval runs/spread --render --episodes 2",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--episodes", type=int, default=100, help="episodes to play (default 100)")
     p.add_argument("--seed", type=int, default=12345, help="env seed (default 12345)")
     p.add_argument("--explore", action="store_true",
-                   help="act as in training (sampled discrete actions, noise-free continuous ones) instead of greedily")
+                   help="act as in training instead of greedily (MADDPG: sampled discrete actions, noise-free "
+                        "continuous ones; PPO: sampled from the policy)")
     p.add_argument("--json", action="store_true", help="print one machine-readable JSON line")
     p.add_argument("--render", action="store_true", help="watch the team play in the terminal (one env copy)")
     p.add_argument("--fps", type=float, default=8.0, help="frames per second with --render (0: no delay)")
@@ -99,6 +102,28 @@ def _episode_progress(total: int, enabled: bool) -> Iterator[Callable[[int], Non
         yield lambda finished: progress.update(task, completed=finished)
 
 
+def _eval_ppo(args: argparse.Namespace) -> int:
+    """``arena eval`` on a run of ``arena train ppo``: its policies in every seat."""
+    from arena.marl.ppo_bot import evaluate_run
+
+    with _episode_progress(args.episodes, enabled=sys.stdout.isatty() and not args.json) as on_episode:
+        result = evaluate_run(args.run_dir, args.episodes, seed=args.seed, explore=args.explore,
+                              on_episode=on_episode)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print(f"{result['env']}: {result['episodes']} episodes, run trained for {result['env_steps_trained']:,} env steps")
+    print(f"{'agent':<20} {'team':<14} {'mean return':>12}")
+    from arena.env.teams import team_of
+
+    for agent, value in result["per_agent"].items():
+        print(f"{agent:<20} {team_of(agent):<14} {value:>12.2f}")
+    for team, value in result["per_team"].items():
+        print(f"{'team ' + team:<35} {value:>12.2f}")
+    print(f"{'mean per agent':<35} {result['mean_per_agent']:>12.2f}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from arena.marl.maddpg import evaluate, load_run
 
@@ -109,6 +134,15 @@ def run(args: argparse.Namespace) -> int:
                             fps=args.fps, seed=args.seed)
         if watched is not None:
             return watched
+    else:
+        from arena.play.watch import run_game
+
+        found = run_game(Path(args.run_dir))
+        if found is not None and found[0].startswith("ppo:"):
+            return _eval_ppo(args)
+    if Path(args.run_dir).is_dir() and not (Path(args.run_dir) / "config.json").is_file():
+        raise ValueError(f"'{args.run_dir}' is not a run directory of `arena train maddpg` or `arena train ppo` "
+                         "(no config.json)")
     run_ = load_run(args.run_dir)
     if not args.render:
         with _episode_progress(args.episodes, enabled=sys.stdout.isatty() and not args.json) as on_episode:

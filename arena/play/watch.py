@@ -173,7 +173,7 @@ def frame_count(path: str | Path) -> int:
 
 
 
-def _run_game(run_dir: Path) -> tuple[str, str, dict[str, Any]] | None:
+def run_game(run_dir: Path) -> tuple[str, str, dict[str, Any]] | None:
     """``(bot spec, game, game kwargs)`` for a PPO run directory or a league directory, else ``None``."""
     import json
     import sqlite3
@@ -206,7 +206,7 @@ def watch_run(run_dir: str | Path, *, episodes: int = 1, fps: float = 10.0, seed
     top trained player) plays every side. ``None`` when ``run_dir`` is neither (a MADDPG run)."""
     from arena import bots as bots_lib
 
-    found = _run_game(Path(run_dir))
+    found = run_game(Path(run_dir))
     if found is None:
         return None
     spec, game, kwargs = found
