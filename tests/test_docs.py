@@ -242,6 +242,9 @@ RULES: dict[str, Rule] = {
     r"^python tools/bench_league\.py": Rule(skip=BENCH.format("7.9-9.1 min; tests/test_league_bench.py")),
     r"^python tools/bench_alphazero\.py": Rule(skip=BENCH.format("tests/test_alphazero_bench.py")),
     r"^python tools/bench_maddpg\.py": Rule(skip=BENCH.format("25,000-episode trainings; tests/test_maddpg_bench.py")),
+    r"^python tools/bench_mappo\.py --steps .*--plot docs/": Rule(sub=(
+        (r"--steps \d+", "--steps 800"), (r"--seeds [\d,]+", "--seeds 0"), (r"--plot docs/", "--plot "),
+        (r"$", " --eval-episodes 2"))),  # the picture goes to the page's directory, not docs/
     r"^python tools/bench_mappo\.py --steps": Rule(sub=((r"--steps \d+", "--steps 800"), (r"--seeds [\d,]+", "--seeds 0"),
                                                          (r"$", " --eval-episodes 2"))),
     # ---- matches, play, watch

@@ -128,3 +128,84 @@ def test_bench_variant_overrides_keep_list_values_whole() -> None:
         "hidden_sizes": [128, 128], "entropy_coef": 0.03, "activation": "tanh"}
     with pytest.raises(SystemExit, match="not KEY=VALUE"):
         bench_mappo.parse_overrides("hidden_sizes=[64,64],oops")
+
+
+NEVER_SEEN_GAME = '''
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+
+class PickTheLegal(ParallelEnv):
+    """Two agents pick one of 3 moves, two of them legal (action_mask); an illegal move raises."""
+
+    metadata = {"name": "pick_the_legal_v0"}
+    possible_agents = ["scout_0", "scout_1"]
+
+    def __init__(self):
+        self.rng, self.agents, self.masks, self.t = np.random.default_rng(0), [], {}, 0
+
+    def observation_space(self, agent):
+        return spaces.Dict({"observation": spaces.Box(0.0, 1.0, (3,), np.float32),
+                            "action_mask": spaces.Box(0, 1, (3,), np.int8)})
+
+    def action_space(self, agent):
+        return spaces.Discrete(3)
+
+    def _observe(self):
+        for agent in self.agents:
+            mask = np.ones(3, np.int8)
+            mask[self.rng.integers(3)] = 0
+            self.masks[agent] = mask
+        return {a: {"observation": self.masks[a].astype(np.float32), "action_mask": self.masks[a]} for a in self.agents}
+
+    def reset(self, seed=None, options=None):
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self.agents, self.t = list(self.possible_agents), 0
+        return self._observe(), {a: {} for a in self.agents}
+
+    def step(self, actions):
+        for agent, action in actions.items():
+            assert self.masks[agent][int(action)], f"{agent} played an illegal move"
+        rewards = {a: float(int(actions[a]) == 2) for a in self.agents}
+        self.t += 1
+        over = self.t >= 4
+        obs = self._observe()
+        truncations = {a: over for a in self.agents}
+        terminations = {a: False for a in self.agents}
+        if over:
+            self.agents = []
+        return obs, rewards, terminations, truncations, {a: {} for a in truncations}
+
+
+def parallel_env(**kwargs):
+    return PickTheLegal()
+'''
+
+
+def test_arena_eval_plays_a_ppo_run_of_a_never_seen_game(tmp_path, capsys, monkeypatch) -> None:
+    """``arena eval RUN`` on a run of ``arena train ppo``: per-agent means over the episodes asked
+    for, greedy (only legal moves: the game raises on an illegal one) and with --explore."""
+    import json
+
+    (tmp_path / "usergames").mkdir()
+    (tmp_path / "usergames" / "__init__.py").write_text("")
+    (tmp_path / "usergames" / "pick_the_legal.py").write_text(NEVER_SEEN_GAME)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "run"
+    assert arena_main(["train", "ppo", "usergames.pick_the_legal", "--steps", "64", "--out", str(out), "--set", "num_envs=2",
+                       "--set", "num_steps=8", "--set", "hidden_sizes=[8]", "--no-progress"]) == 0
+    capsys.readouterr()
+    for extra in ([], ["--explore"]):
+        assert arena_main(["eval", str(out), "--episodes", "5", "--json", *extra]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["env"] == "usergames.pick_the_legal" and result["episodes"] == 5 and result["env_steps_trained"] == 64
+        assert set(result["per_agent"]) == {"scout_0", "scout_1"} and set(result["per_team"]) == {"scout"}
+        assert all(0.0 <= v <= 4.0 for v in result["per_agent"].values())
+        assert result["mean_per_agent"] == pytest.approx(sum(result["per_agent"].values()) / 2)
+    assert arena_main(["eval", str(out), "--episodes", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "3 episodes, run trained for 64 env steps" in text and "mean per agent" in text
+    assert arena_main(["eval", str(tmp_path)]) == 2
+    assert "is not a run directory of `arena train maddpg` or `arena train ppo`" in capsys.readouterr().err

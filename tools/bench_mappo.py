@@ -176,6 +176,39 @@ def train(variant: str, overrides: dict[str, Any], seed: int, steps: int, out: P
             "config": learner.config.to_dict()}
 
 
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """One panel: each variant's training return (mean over its seeds, chunk by chunk) against env
+    steps, its seeds' greedy evaluations as points, and the target as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        variants.setdefault(row["variant"], []).append(row)
+    for name, runs in variants.items():
+        length = min(len(r["curve"]["steps"]) for r in runs)
+        if not length:
+            continue
+        steps = np.asarray(runs[0]["curve"]["steps"][:length]) / 1e6
+        curve = np.mean([r["curve"]["mean_return"][:length] for r in runs], axis=0)
+        line, = ax.plot(steps, curve, label=f"{name}: training return ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+        for i, r in enumerate(runs):
+            ax.plot(np.asarray(r["curve"]["greedy_steps"]) / 1e6, r["curve"]["greedy"], marker="o", markersize=4,
+                    linestyle="none", color=line.get_color(), label=f"{name}: greedy, each seed" if i == 0 else None)
+    ax.axhline(TARGET, color="black", linestyle="--", linewidth=1, label=f"target {TARGET}")
+    ax.set_xlabel("env steps (millions)")
+    ax.set_ylabel("per-agent return (simple_spread, N=3)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2_000_000, help="env steps per seed (default 2000000)")
@@ -191,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--continuous", action="store_true",
                         help="continuous actions (mpe2's Box(0, 1, (5,)) forces; a Gaussian policy) instead of the "
                              "five discrete moves")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the curves of every variant into this image")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON at the end")
     parser.add_argument("--baselines", action="store_true",
                         help="only print the per-agent returns of scripted players (200 episodes each) and exit")
@@ -217,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(str(r['seed']) for r in mine)}: {', '.join(f'{g:.2f}' for g in greedy)}; mean {mean:.2f} "
               f"(target {TARGET}: {'met' if mean >= TARGET else 'not met'}); "
               f"{np.mean([r['seconds'] for r in mine]):.0f} s per seed")
+    if args.plot:
+        plot(rows, Path(args.plot))
+        print(f"curves: {args.plot}")
     if args.json:
         print(json.dumps(rows))
     return 0
