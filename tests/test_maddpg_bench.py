@@ -93,3 +93,9 @@ def test_update_rounds_quick_mode_times_three_implementations(capsys):
     sys.argv = ["bench_maddpg.py", "--update-rounds", "2", "--set", "batch_size=16", "--set", "hidden_sizes=8"]
     assert bench_maddpg.main() == 0
     assert "stacked" in capsys.readouterr().out
+    threaded = bench_maddpg.bench_update_rounds(4, {"batch_size": 32, "hidden_sizes": "16,16"}, block=2, threads=(1, 2))
+    assert set(threaded["rounds_per_second"]) == {"reference", "per-agent", "stacked", "stacked x2"}
+    assert bench_maddpg.torch.get_num_threads() == 1  # the bench leaves one thread behind
+    sys.argv = ["bench_maddpg.py", "--update-rounds", "2", "--update-threads", "1,0"]
+    assert bench_maddpg.main() == 2
+    assert "--update-threads '1,0': give thread counts >= 1" in capsys.readouterr().err

@@ -384,8 +384,11 @@ def _reference_update(learner: Any, batch: dict, actor_opt: Any, critic_opt: Any
     learner.soft_update_targets()
 
 
-def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: int = 0) -> dict[str, Any]:
-    """Update rounds per second of the reference, per-agent and stacked updates (see the module doc)."""
+def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: int = 0,
+                        threads: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Update rounds per second of the reference, per-agent and stacked updates (see the module doc),
+    one torch thread each; ``threads`` adds the stacked update at those torch thread counts
+    (``stacked x2``, ...), timed in the same interleaved blocks."""
     from arena.marl.common import ReplayBuffer, agent_spaces
     from arena.marl.maddpg import MADDPG, env_factory
 
@@ -416,18 +419,26 @@ def bench_update_rounds(rounds: int, overrides: dict, *, block: int = 25, seed: 
         learner = MADDPG(agents, config_with(config, {"stack_agents": stack}), "cpu")
         assert learner.stacked == stack
         learners[name] = lambda learner=learner: learner.update(buffer.sample(config.batch_size, rng, cpu))
-    for run in learners.values():  # warm-up (allocator, first-call dispatch)
+    thread_of = dict.fromkeys(learners, 1)
+    for count in threads:
+        if count != 1:
+            learners[f"stacked x{count}"] = learners["stacked"]
+            thread_of[f"stacked x{count}"] = count
+    for name, run in learners.items():  # warm-up (allocator, first-call dispatch, thread pools)
+        torch.set_num_threads(thread_of[name])
         for _ in range(5):
             run()
     times: dict[str, list[float]] = {name: [] for name in learners}
     cpu_used: dict[str, float] = dict.fromkeys(learners, 0.0)
     for _ in range(max(1, rounds // block)):
         for name, run in learners.items():
+            torch.set_num_threads(thread_of[name])
             start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(block):
                 run()
             times[name].append((time.perf_counter() - start) / block)
             cpu_used[name] += time.process_time() - cpu_start
+    torch.set_num_threads(1)
     rates = {name: 1.0 / float(np.median(t)) for name, t in times.items()}
     count = max(1, rounds // block) * block
     cpu_ms = {name: 1e3 * c / count for name, c in cpu_used.items()}
@@ -463,10 +474,17 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--update-rounds", type=int, default=0, metavar="R",
                         help="quick mode: time R update rounds of each implementation, then stop (no training)")
+    parser.add_argument("--update-threads", default="1", metavar="N,M",
+                        help="with --update-rounds: also time the stacked update at these torch thread counts "
+                             "(default 1: one thread only)")
     args = parser.parse_args()
     if args.update_rounds > 0:
         try:
-            result = bench_update_rounds(args.update_rounds, key_values(args.overrides, "--set"))
+            parts = [t.strip() for t in args.update_threads.split(",") if t.strip()]
+            if not parts or not all(t.isdigit() and int(t) >= 1 for t in parts):
+                raise ValueError(f"--update-threads {args.update_threads!r}: give thread counts >= 1, e.g. 1,2")
+            threads = tuple(int(t) for t in parts)
+            result = bench_update_rounds(args.update_rounds, key_values(args.overrides, "--set"), threads=threads)
         except ValueError as exc:
             print(f"bench_maddpg: {exc}", file=sys.stderr)
             return 2
@@ -474,9 +492,10 @@ def main() -> int:
             print(json.dumps(result))
             return 0
         print(f"MADDPG update rounds on simple_spread (3 agents, batch {result['batch_size']}, hidden "
-              f"{result['hidden_sizes']}, {result['rounds_each']} rounds each, interleaved, one thread)")
+              f"{result['hidden_sizes']}, {result['rounds_each']} rounds each, interleaved, one torch thread "
+              "unless named xN)")
         for name, rate in result["rounds_per_second"].items():
-            print(f"  {name:<10} {rate:8.1f} rounds/s  {result['ms_per_round'][name]:6.2f} ms/round  "
+            print(f"  {name:<12} {rate:8.1f} rounds/s  {result['ms_per_round'][name]:6.2f} ms/round  "
                   f"{result['speedup_vs_reference'][name]:5.2f}x reference  (CPU: "
                   f"{result['cpu_ms_per_round'][name]:6.2f} ms/round, {result['cpu_speedup_vs_reference'][name]:5.2f}x)")
         return 0
