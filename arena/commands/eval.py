@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "agent and per team (a team's figure is the mean over its agents; teams come from agent "
                     "names, e.g. adversary_0 -> adversary).",
         epilog="examples:\n  arena eval runs/spread --episodes 100\n  arena eval runs/spread --json\n"
-               "  arena eval runs/spread --render --episodes 2",
+               "  arena eval runs/spread --render --episodes 2\n"
+               "  arena eval runs/spread_mappo --episodes 100     # a run of arena train ppo",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (holds config.json and checkpoint.pt)")
     p.add_argument("--episodes", type=int, default=100, help="episodes to play (default 100)")
