@@ -34,3 +34,15 @@ def test_openspiel_rows_check_each_game_against_openspiel(monkeypatch):
     monkeypatch.setitem(bench_alphazero.OPENSPIEL_GAMES, "gomoku_8x8_5", "gomoku(size=9,connect=5)")
     with pytest.raises(RuntimeError, match="OpenSpiel"):
         bench_alphazero.vs_openspiel("gomoku_8x8_5", 20, 2, 8, None)
+
+
+def test_openspiel_games_in_processes_give_the_same_results():
+    """--jobs: every game is seeded by its number alone, so two processes play the same games."""
+    import pytest
+
+    pytest.importorskip("pyspiel")
+    one = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2)
+    two = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2, jobs=2)
+    for key in ("wins", "draws", "losses", "first", "second", "c_puct", "fpu_reduction"):
+        assert one[key] == two[key], key
+    assert two["jobs"] == 2 and two["fpu_reduction"] == 0.2

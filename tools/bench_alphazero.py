@@ -455,44 +455,84 @@ class OpenSpielMCTSBot:
         return move
 
 
-def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
-                 seed: int = 0, on_game=None, c_puct: float | None = None) -> dict:
-    """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
-    ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
-    against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass."""
-    try:
-        import pyspiel
-    except ImportError:
-        raise SystemExit("bench_alphazero --openspiel needs OpenSpiel: pip install -e '.[bench]'") from None
+def _openspiel_game(label: str, simulations: int, playouts: int | None, model: str | None, seed: int,
+                    c_puct: float | None, fpu_reduction: float | None, g: int) -> dict:
+    """Game ``g`` (0-based) of :func:`vs_openspiel`: az first in even games; OpenSpiel's seed is
+    ``seed + 1 + g``, so a game is the same whichever process plays it. Returns its result, az's
+    exploration constant and each side's thinking time."""
+    import pyspiel
+
     from arena import bots
 
     name, kwargs = STRENGTH_GAMES[label]
     env = arena.make(name, **kwargs)
-    me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct)
+    me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct,
+                   fpu_reduction=fpu_reduction)
+    them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
+    me_first = g % 2 == 0
+    clock: dict[str, float] = {}
+    score, moves = _play_tracking(me, them, me_first, env, None, them.moves, clock)
+    final = them.state()
+    if not final.is_terminal():
+        raise RuntimeError(f"game {g + 1}: Arena ended the game after {moves}, OpenSpiel did not")
+    os_score = final.returns()[0 if me_first else 1]
+    if (os_score > 0) != (score > 0) or (os_score < 0) != (score < 0):
+        raise RuntimeError(f"game {g + 1}: Arena scored {score} for az, OpenSpiel {os_score}, after {moves}")
+    return {"game": g, "az_first": me_first, "score": score, "moves": moves, "clock": clock,
+            "c_puct": me.params.c_puct}
+
+
+def _openspiel_worker(args: tuple) -> dict:
+    torch.set_num_threads(1)
+    return _openspiel_game(*args)
+
+
+def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
+                 seed: int = 0, on_game=None, c_puct: float | None = None,
+                 fpu_reduction: float | None = None, jobs: int = 1) -> dict:
+    """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
+    ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
+    against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass.
+    ``jobs > 1`` plays the games in that many processes (one thread each); every game is seeded by
+    its number alone, so the results do not depend on ``jobs``."""
+    try:
+        import pyspiel  # noqa: F401
+    except ImportError:
+        raise SystemExit("bench_alphazero --openspiel needs OpenSpiel: pip install -e '.[bench]'") from None
     by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
     clock: dict[str, float] = {}
     start = time.perf_counter()
-    for g in range(games):
-        them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
-        me_first = g % 2 == 0
-        score, moves = _play_tracking(me, them, me_first, env, None, them.moves, clock)
-        final = them.state()
-        if not final.is_terminal():
-            raise RuntimeError(f"game {g + 1}: Arena ended the game after {moves}, OpenSpiel did not")
-        os_score = final.returns()[0 if me_first else 1]
-        if (os_score > 0) != (score > 0) or (os_score < 0) != (score < 0):
-            raise RuntimeError(f"game {g + 1}: Arena scored {score} for az, OpenSpiel {os_score}, after {moves}")
-        by_seat[me_first][0 if score > 0 else 1 if score == 0 else 2] += 1
-        wins, draws, losses = (a + b for a, b in zip(by_seat[True], by_seat[False]))
+    tasks = [(label, simulations, playouts, model, seed, c_puct, fpu_reduction, g) for g in range(games)]
+    used_c_puct = None
+
+    def add(result: dict, done: int) -> None:
+        nonlocal used_c_puct
+        used_c_puct = result["c_puct"]
+        score = result["score"]
+        by_seat[result["az_first"]][0 if score > 0 else 1 if score == 0 else 2] += 1
+        for k, v in result["clock"].items():
+            clock[k] = clock.get(k, 0.0) + v
         if on_game is not None:
-            on_game(g + 1, wins, draws, losses)
+            wins, draws, losses = (a + b for a, b in zip(by_seat[True], by_seat[False]))
+            on_game(done, wins, draws, losses)
+
+    if jobs <= 1:
+        for i, task in enumerate(tasks):
+            add(_openspiel_game(*task), i + 1)
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            for i, result in enumerate(pool.imap_unordered(_openspiel_worker, tasks)):
+                add(result, i + 1)
+    wins, draws, losses = (a + b for a, b in zip(by_seat[True], by_seat[False]))
     return {"game": label, "opponent": f"OpenSpiel MCTSBot, {simulations} simulations", "games": games,
             "wins": wins, "draws": draws, "losses": losses, "score": (wins + 0.5 * draws) / games,
             "first": by_seat[True], "second": by_seat[False],
             "az_seconds_per_move": clock.get("me", 0.0) / max(clock.get("me_moves", 0), 1),
             "openspiel_seconds_per_move": clock.get("opponent", 0.0) / max(clock.get("opponent_moves", 0), 1),
-            "playouts": playouts or 400, "c_puct": me.params.c_puct, "model": model or "shipped",
-            "seconds": time.perf_counter() - start}
+            "playouts": playouts or 400, "c_puct": used_c_puct, "fpu_reduction": fpu_reduction,
+            "model": model or "shipped", "jobs": jobs, "seconds": time.perf_counter() - start}
 
 
 # ---------------------------------------------------------------------------- ablation
@@ -588,6 +628,10 @@ def main() -> int:
                    help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
     p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
     p.add_argument("--c-puct", type=float, help="--openspiel: az's exploration constant (default: the model's own)")
+    p.add_argument("--fpu", type=float, help="--openspiel: az's first-play urgency reduction (default: none, "
+                                             "unvisited moves count 0)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="--openspiel: play the games in this many processes (one thread each; same results)")
     p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
     p.add_argument("--seed", type=int, default=0,
                    help="--solver/--openspiel: seed of the bots (the solver's tie-breaks, the opponents' searches)")
@@ -635,17 +679,23 @@ def main() -> int:
             raise SystemExit(f"bench_alphazero --games: must be >= 1, got {args.games}")
         if args.c_puct is not None and not args.c_puct > 0:
             raise SystemExit(f"bench_alphazero --c-puct: must be > 0, got {args.c_puct}")
+        if args.fpu is not None and not 0 <= args.fpu <= 2:
+            raise SystemExit(f"bench_alphazero --fpu: must be in [0, 2], got {args.fpu}")
+        if args.jobs < 1:
+            raise SystemExit(f"bench_alphazero --jobs: must be >= 1, got {args.jobs}")
 
         def progress(done: int, w: int, d: int, lost: int) -> None:
             if not args.json:
                 print(f"  game {done}/{args.games}: {w} / {d} / {lost}", flush=True)
 
         row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
-                           seed=args.seed, on_game=progress, c_puct=args.c_puct)
+                           seed=args.seed, on_game=progress, c_puct=args.c_puct, fpu_reduction=args.fpu,
+                           jobs=args.jobs)
         if args.json:
             print(json.dumps({"openspiel": row}))
         else:
-            print(f"az ({row['playouts']} playouts, c_puct {row['c_puct']:g}, {row['model']}) vs {row['opponent']} on {row['game']}: "
+            fpu = "" if args.fpu is None else f", fpu reduction {args.fpu:g}"
+            print(f"az ({row['playouts']} playouts, c_puct {row['c_puct']:g}{fpu}, {row['model']}) vs {row['opponent']} on {row['game']}: "
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['games']} games, {row['seconds']:.0f} s)")
             print("  az first W / D / L {} / {} / {}, second {} / {} / {}; seconds per move: az {:.2f}, "

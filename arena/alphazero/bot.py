@@ -54,7 +54,7 @@ class AlphaZeroBot:
 
     def __init__(self, game: Any, model: Any, *, simulations: int = 400, c_puct: float = 5.0,
                  leaves_per_call: int = 8, device: str = "auto", seed: int | None = None,
-                 solver: bool = True, name: str = "az", env: Any = None) -> None:
+                 solver: bool = True, name: str = "az", env: Any = None, fpu_reduction: float | None = None) -> None:
         from arena.alphazero.network import NetworkEvaluator, resolve_device
         from arena.mcts.batched import BatchedMCTS, SearchParams
 
@@ -67,7 +67,7 @@ class AlphaZeroBot:
         self.model = model.to(dev).eval()
         self.params = SearchParams(num_simulations=int(simulations), c_puct=c_puct,
                                    leaves_per_game=max(1, min(int(leaves_per_call), int(simulations))),
-                                   solver=bool(solver))
+                                   solver=bool(solver), fpu_reduction=fpu_reduction)
         self.rng = np.random.default_rng(seed)
         evaluator = NetworkEvaluator(game, self.model, dev, threads=1 if dev.type == "cpu" else None)
         self.mcts = BatchedMCTS(game, evaluator, self.params, rng=self.rng)
@@ -124,9 +124,10 @@ class AlphaZeroBot:
 
 def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, seed: int | None = None,
              device: str = "auto", leaves_per_call: int = 8, solver: bool = True, env: Any = None,
-             c_puct: float | None = None) -> AlphaZeroBot:
+             c_puct: float | None = None, fpu_reduction: float | None = None) -> AlphaZeroBot:
     """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``. ``c_puct``:
-    the search's exploration constant (default: the one the model was trained with)."""
+    the search's exploration constant (default: the one the model was trained with);
+    ``fpu_reduction``: first-play urgency (:class:`arena.mcts.batched.SearchParams`)."""
     import arena
     from arena.alphazero.checkpoint import CheckpointError, load_model_record
     from arena.alphazero.network import build_network
@@ -147,13 +148,15 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
     if c_puct is None:  # the search constant it was trained with
         c_puct = float(record.get("info", {}).get("c_puct", 5.0))
     return AlphaZeroBot(game, model, simulations=sims, c_puct=c_puct, seed=seed, device=device,
-                        leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env)
+                        leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env,
+                        fpu_reduction=fpu_reduction)
 
 
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
     playouts = options.pop("playouts", None)
     solver = options.pop("solver", None)
     c_puct = options.pop("c_puct", None)
+    fpu = options.pop("fpu_reduction", None)
     while argument:  # trailing options: az:PATH:800, az:PATH:nosolver, az:800:nosolver, az:nosolver
         head, _, tail = argument.rpartition(":")
         if tail in ("solver", "nosolver"):
@@ -169,7 +172,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     solver = True if solver is None else solver
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
-        raise BotSpecError(f"'az' bots take the options playouts, solver and c_puct, not {', '.join(unknown)}")
+        raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct and fpu_reduction, not {', '.join(unknown)}")
     if c_puct is not None:
         try:
             c_puct = float(c_puct)
@@ -177,6 +180,13 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
             raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0") from None
         if not c_puct > 0:
             raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0")
+    if fpu is not None:
+        try:
+            fpu = float(fpu)
+        except (TypeError, ValueError):
+            raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]") from None
+        if not 0 <= fpu <= 2:
+            raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]")
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
@@ -195,7 +205,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
         raise BotSpecError(f"playouts must be >= 1, got {playouts}")
     try:
         return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed,
-                        env=env, c_puct=c_puct)
+                        env=env, c_puct=c_puct, fpu_reduction=fpu)
     except ValueError as exc:
         raise BotSpecError(str(exc)) from None
 

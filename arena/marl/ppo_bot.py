@@ -16,9 +16,9 @@ from arena.bots import Bot, BotSpecError, register_bot
 USAGE = "ppo:<run dir or checkpoint.pt>"
 
 
-def load_ppo_bot(path: str | Path, env: Any, *, seed: int | None = None, deterministic: bool = False) -> Bot:
-    """A frozen :class:`arena.marl.ppo.PPOBot` from a checkpoint written by ``arena train ppo``."""
-
+def load_ppo_learner(path: str | Path) -> tuple[Any, Path, int]:
+    """The :class:`arena.marl.ppo.PPOLearner` of a run directory or checkpoint written by ``arena
+    train ppo`` (on the CPU), the checkpoint file it came from, and the env steps it had trained."""
     from arena.checkpoint import CheckpointError, load_safely
     from arena.marl.ppo import PPOLearner
 
@@ -40,6 +40,16 @@ def load_ppo_bot(path: str | Path, env: Any, *, seed: int | None = None, determi
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise BotSpecError(f"{file} is a damaged PPO checkpoint ({first})") from None
+    return learner, file, int(state.get("env_steps", 0))
+
+
+def load_ppo_bot(path: str | Path, env: Any, *, seed: int | None = None, deterministic: bool = False) -> Bot:
+    """A frozen :class:`arena.marl.ppo.PPOBot` from a checkpoint written by ``arena train ppo``."""
+    learner, file, _ = load_ppo_learner(path)
+    return _bot_of(learner, file, env, seed=seed, deterministic=deterministic)
+
+
+def _bot_of(learner: Any, file: Path, env: Any, *, seed: int | None, deterministic: bool) -> Bot:
     try:
         return learner.bot(env, seed=seed, deterministic=deterministic)
     except ValueError as exc:
@@ -78,9 +88,10 @@ def evaluate_run(run_dir: str | Path, episodes: int, *, seed: int = 12345, explo
     def make_env() -> Any:
         return arena.make(game, **env_args)
 
+    learner, file, trained = load_ppo_learner(run)
     probe = make_env()
     try:
-        bot = load_ppo_bot(run, probe, seed=seed, deterministic=not explore)
+        bot = _bot_of(learner, file, probe, seed=seed, deterministic=not explore)
     finally:
         probe.close()
     vector = make_vector_env(make_env, max(1, min(num_envs, episodes)))
@@ -107,9 +118,6 @@ def evaluate_run(run_dir: str | Path, episodes: int, *, seed: int = 12345, explo
     per_team: dict[str, list[float]] = {}
     for name, value in per_agent.items():
         per_team.setdefault(team_of(name), []).append(value)
-    from arena.checkpoint import load_safely
-
-    trained = int(load_safely(run / "checkpoint.pt", "PPO checkpoint").get("env_steps", 0))
     return {"env": game, "episodes": episodes, "per_agent": per_agent,
             "per_team": {team: float(np.mean(v)) for team, v in per_team.items()},
             "mean_per_agent": float(returns.mean()), "env_steps_trained": trained}

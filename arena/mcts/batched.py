@@ -52,6 +52,10 @@ class SearchParams:
     virtual_loss: float = 1.0  # visits added (as losses) to a path while its leaf awaits evaluation
     solver: bool = True  # MCTS-Solver: proven wins/losses/draws decide selection and the move
     forced_playouts_k: float = 0.0  # KataGo forced playouts at noised roots: n = sqrt(k P sum N) (0: off)
+    # First-play urgency: an unvisited child's Q. None: 0 (AlphaZero's); a number r: the parent's
+    # mean value for the chooser minus r (Leela Zero / KataGo: unexplored moves are assumed a bit worse
+    # than the position, so a losing side does not spread its playouts over every untried move).
+    fpu_reduction: float | None = None
 
     def __post_init__(self) -> None:
         if self.num_simulations < 1:
@@ -68,6 +72,8 @@ class SearchParams:
             raise ValueError(f"virtual_loss must be >= 0, got {self.virtual_loss}")
         if self.forced_playouts_k < 0:
             raise ValueError(f"forced_playouts_k must be >= 0, got {self.forced_playouts_k}")
+        if self.fpu_reduction is not None and not 0 <= self.fpu_reduction <= 2:
+            raise ValueError(f"fpu_reduction must be in [0, 2] (or None: unvisited moves count 0), got {self.fpu_reduction}")
 
 
 # ---------------------------------------------------------------------------- state helpers
@@ -93,7 +99,8 @@ WIN = 1.0  # a proven value >= WIN is a win (the best score a game can give); <=
 
 
 @numba.njit(cache=True, nogil=True)
-def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, forced_k):
+def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, forced_k,
+                fpu=np.nan):
     """The action maximising Q + U at ``node`` of tree ``b`` (ties: lowest action).
 
     With ``solver``: a child proven won for the chooser is taken at once, children proven lost
@@ -102,8 +109,13 @@ def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, nod
     the search (and the move choice, by visits) prefers the moves that resist longest.
     ``forced_k > 0`` (KataGo forced playouts, roots only): a visited child with fewer than
     ``sqrt(forced_k * P * N)`` visits is taken first (the largest shortfall).
+    ``fpu`` (first-play urgency): NaN values an unvisited child at 0; a number ``r``, at the
+    node's mean value for the chooser minus ``r``.
     """
     sqrt_n = math.sqrt(max(visits[b, node], 1.0))
+    q_unvisited = 0.0
+    if not math.isnan(fpu) and visits[b, node] > 0:
+        q_unvisited = -value_sum[b, node] / visits[b, node] - fpu
     for attempt in range(2):
         skip_losses = solver and attempt == 0
         best = -1
@@ -113,7 +125,7 @@ def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, nod
             if not legal[b, node, a]:
                 continue
             child = children[b, node, a]
-            q = 0.0
+            q = q_unvisited
             n_child = 0.0
             if child >= 0:
                 n_child = visits[b, child]
@@ -145,7 +157,7 @@ def _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, nod
 
 @numba.njit(cache=True, nogil=True)
 def _select(children, prior, visits, value_sum, legal, expanded, terminal, parent, action, num_nodes,
-            active, c_puct, virtual_loss, out_leaf, proven, proof, solver, forced, forced_k):
+            active, c_puct, virtual_loss, out_leaf, proven, proof, solver, forced, forced_k, fpu=np.nan):
     """Descend every active tree from the root to a leaf; write the leaf node into ``out_leaf[B]``
     (-1 for inactive trees).
 
@@ -164,7 +176,7 @@ def _select(children, prior, visits, value_sum, legal, expanded, terminal, paren
             if solver and node != 0 and proven[b, node]:
                 break
             k = forced_k if (node == 0 and forced[b]) else 0.0
-            a = _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, k)
+            a = _puct_child(children, prior, visits, value_sum, legal, proven, proof, b, node, c_puct, solver, k, fpu)
             if a < 0:
                 break
             child = children[b, node, a]
@@ -484,7 +496,8 @@ def search(tree: Tree, evaluate: Evaluator, params: SearchParams, *, active: np.
                 break
             _select(tree.children, tree.prior, tree.visits, tree.value_sum, tree.legal, tree.expanded,
                     tree.terminal, tree.parent, tree.action, tree.num_nodes, selecting, params.c_puct, vl, leaf,
-                    tree.proven, tree.proof, params.solver, forced, params.forced_playouts_k)
+                    tree.proven, tree.proof, params.solver, forced, params.forced_playouts_k,
+                    np.nan if params.fpu_reduction is None else float(params.fpu_reduction))
             remaining[selecting] -= 1
             sel = np.flatnonzero(selecting)
             rows_list.append(sel)
