@@ -456,7 +456,7 @@ class OpenSpielMCTSBot:
 
 
 def _openspiel_game(label: str, simulations: int, playouts: int | None, model: str | None, seed: int,
-                    c_puct: float | None, fpu_reduction: float | None, g: int) -> dict:
+                    c_puct: float | None, fpu_reduction: float | None, contempt: float, g: int) -> dict:
     """Game ``g`` (0-based) of :func:`vs_openspiel`: az first in even games; OpenSpiel's seed is
     ``seed + 1 + g``, so a game is the same whichever process plays it. Returns its result, az's
     exploration constant and each side's thinking time."""
@@ -467,7 +467,7 @@ def _openspiel_game(label: str, simulations: int, playouts: int | None, model: s
     name, kwargs = STRENGTH_GAMES[label]
     env = arena.make(name, **kwargs)
     me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct,
-                   fpu_reduction=fpu_reduction)
+                   fpu_reduction=fpu_reduction, contempt=contempt)
     them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
     me_first = g % 2 == 0
     clock: dict[str, float] = {}
@@ -489,7 +489,7 @@ def _openspiel_worker(args: tuple) -> dict:
 
 def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
                  seed: int = 0, on_game=None, c_puct: float | None = None,
-                 fpu_reduction: float | None = None, jobs: int = 1) -> dict:
+                 fpu_reduction: float | None = None, contempt: float = 0.0, jobs: int = 1) -> dict:
     """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
     ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
     against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass.
@@ -502,7 +502,7 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
     by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
     clock: dict[str, float] = {}
     start = time.perf_counter()
-    tasks = [(label, simulations, playouts, model, seed, c_puct, fpu_reduction, g) for g in range(games)]
+    tasks = [(label, simulations, playouts, model, seed, c_puct, fpu_reduction, contempt, g) for g in range(games)]
     used_c_puct = None
 
     def add(result: dict, done: int) -> None:
@@ -531,7 +531,7 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
             "first": by_seat[True], "second": by_seat[False],
             "az_seconds_per_move": clock.get("me", 0.0) / max(clock.get("me_moves", 0), 1),
             "openspiel_seconds_per_move": clock.get("opponent", 0.0) / max(clock.get("opponent_moves", 0), 1),
-            "playouts": playouts or 400, "c_puct": used_c_puct, "fpu_reduction": fpu_reduction,
+            "playouts": playouts or 400, "c_puct": used_c_puct, "fpu_reduction": fpu_reduction, "contempt": contempt,
             "model": model or "shipped", "jobs": jobs, "seconds": time.perf_counter() - start}
 
 
@@ -630,6 +630,8 @@ def main() -> int:
     p.add_argument("--c-puct", type=float, help="--openspiel: az's exploration constant (default: the model's own)")
     p.add_argument("--fpu", type=float, help="--openspiel: az's first-play urgency reduction (default: none, "
                                              "unvisited moves count 0)")
+    p.add_argument("--contempt", type=float, default=0.0,
+                   help="--openspiel: what a draw costs az, in [0, 1) (default 0: a draw is a draw)")
     p.add_argument("--jobs", type=int, default=1,
                    help="--openspiel: play the games in this many processes (one thread each; same results)")
     p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
@@ -681,6 +683,8 @@ def main() -> int:
             raise SystemExit(f"bench_alphazero --c-puct: must be > 0, got {args.c_puct}")
         if args.fpu is not None and not 0 <= args.fpu <= 2:
             raise SystemExit(f"bench_alphazero --fpu: must be in [0, 2], got {args.fpu}")
+        if not 0 <= args.contempt < 1:
+            raise SystemExit(f"bench_alphazero --contempt: must be in [0, 1), got {args.contempt}")
         if args.jobs < 1:
             raise SystemExit(f"bench_alphazero --jobs: must be >= 1, got {args.jobs}")
 
@@ -690,11 +694,12 @@ def main() -> int:
 
         row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
                            seed=args.seed, on_game=progress, c_puct=args.c_puct, fpu_reduction=args.fpu,
-                           jobs=args.jobs)
+                           contempt=args.contempt, jobs=args.jobs)
         if args.json:
             print(json.dumps({"openspiel": row}))
         else:
             fpu = "" if args.fpu is None else f", fpu reduction {args.fpu:g}"
+            fpu += f", contempt {args.contempt:g}" if args.contempt else ""
             print(f"az ({row['playouts']} playouts, c_puct {row['c_puct']:g}{fpu}, {row['model']}) vs {row['opponent']} on {row['game']}: "
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['games']} games, {row['seconds']:.0f} s)")

@@ -54,7 +54,8 @@ class AlphaZeroBot:
 
     def __init__(self, game: Any, model: Any, *, simulations: int = 400, c_puct: float = 5.0,
                  leaves_per_call: int = 8, device: str = "auto", seed: int | None = None,
-                 solver: bool = True, name: str = "az", env: Any = None, fpu_reduction: float | None = None) -> None:
+                 solver: bool = True, name: str = "az", env: Any = None, fpu_reduction: float | None = None,
+                 contempt: float = 0.0) -> None:
         from arena.alphazero.network import NetworkEvaluator, resolve_device
         from arena.mcts.batched import BatchedMCTS, SearchParams
 
@@ -67,7 +68,8 @@ class AlphaZeroBot:
         self.model = model.to(dev).eval()
         self.params = SearchParams(num_simulations=int(simulations), c_puct=c_puct,
                                    leaves_per_game=max(1, min(int(leaves_per_call), int(simulations))),
-                                   solver=bool(solver), fpu_reduction=fpu_reduction)
+                                   solver=bool(solver), fpu_reduction=fpu_reduction,
+                                   contempt=float(contempt))
         self.rng = np.random.default_rng(seed)
         evaluator = NetworkEvaluator(game, self.model, dev, threads=1 if dev.type == "cpu" else None)
         self.mcts = BatchedMCTS(game, evaluator, self.params, rng=self.rng)
@@ -124,10 +126,12 @@ class AlphaZeroBot:
 
 def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, seed: int | None = None,
              device: str = "auto", leaves_per_call: int = 8, solver: bool = True, env: Any = None,
-             c_puct: float | None = None, fpu_reduction: float | None = None) -> AlphaZeroBot:
+             c_puct: float | None = None, fpu_reduction: float | None = None,
+             contempt: float = 0.0) -> AlphaZeroBot:
     """An :class:`AlphaZeroBot` from a model file; the file's game must be ``game``. ``c_puct``:
     the search's exploration constant (default: the one the model was trained with);
-    ``fpu_reduction``: first-play urgency (:class:`arena.mcts.batched.SearchParams`)."""
+    ``fpu_reduction``: first-play urgency; ``contempt``: what a draw costs this bot
+    (:class:`arena.mcts.batched.SearchParams`)."""
     import arena
     from arena.alphazero.checkpoint import CheckpointError, load_model_record
     from arena.alphazero.network import build_network
@@ -149,7 +153,7 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
         c_puct = float(record.get("info", {}).get("c_puct", 5.0))
     return AlphaZeroBot(game, model, simulations=sims, c_puct=c_puct, seed=seed, device=device,
                         leaves_per_call=leaves_per_call, solver=solver, name=f"az:{Path(path).name}", env=env,
-                        fpu_reduction=fpu_reduction)
+                        fpu_reduction=fpu_reduction, contempt=contempt)
 
 
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
@@ -157,6 +161,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     solver = options.pop("solver", None)
     c_puct = options.pop("c_puct", None)
     fpu = options.pop("fpu_reduction", None)
+    contempt = options.pop("contempt", None)
     while argument:  # trailing options: az:PATH:800, az:PATH:nosolver, az:800:nosolver, az:nosolver
         head, _, tail = argument.rpartition(":")
         if tail in ("solver", "nosolver"):
@@ -172,7 +177,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     solver = True if solver is None else solver
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
-        raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct and fpu_reduction, not {', '.join(unknown)}")
+        raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct, fpu_reduction and contempt, not {', '.join(unknown)}")
     if c_puct is not None:
         try:
             c_puct = float(c_puct)
@@ -187,6 +192,13 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
             raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]") from None
         if not 0 <= fpu <= 2:
             raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]")
+    if contempt is not None:
+        try:
+            contempt = float(contempt)
+        except (TypeError, ValueError):
+            raise BotSpecError(f"az option contempt={contempt!r} must be a number in [0, 1)") from None
+        if not 0 <= contempt < 1:
+            raise BotSpecError(f"az option contempt={contempt!r} must be a number in [0, 1)")
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
@@ -205,7 +217,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
         raise BotSpecError(f"playouts must be >= 1, got {playouts}")
     try:
         return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed,
-                        env=env, c_puct=c_puct, fpu_reduction=fpu)
+                        env=env, c_puct=c_puct, fpu_reduction=fpu, contempt=contempt or 0.0)
     except ValueError as exc:
         raise BotSpecError(str(exc)) from None
 

@@ -56,6 +56,9 @@ class SearchParams:
     # mean value for the chooser minus r (Leela Zero / KataGo: unexplored moves are assumed a bit worse
     # than the position, so a losing side does not spread its playouts over every untried move).
     fpu_reduction: float | None = None
+    # Contempt (play only, not self-play): a draw is worth -contempt to the side to move at the root
+    # and +contempt to the other, so a searcher facing a weaker opponent avoids draws it can avoid.
+    contempt: float = 0.0
 
     def __post_init__(self) -> None:
         if self.num_simulations < 1:
@@ -74,6 +77,8 @@ class SearchParams:
             raise ValueError(f"forced_playouts_k must be >= 0, got {self.forced_playouts_k}")
         if self.fpu_reduction is not None and not 0 <= self.fpu_reduction <= 2:
             raise ValueError(f"fpu_reduction must be in [0, 2] (or None: unvisited moves count 0), got {self.fpu_reduction}")
+        if not 0 <= self.contempt < 1:
+            raise ValueError(f"contempt must be in [0, 1), got {self.contempt}")
 
 
 # ---------------------------------------------------------------------------- state helpers
@@ -533,7 +538,13 @@ def evaluate_leaves(tree: Tree, rows: np.ndarray, leaves: np.ndarray, evaluate: 
         done = np.asarray(states.terminal)
         if done.any():
             to_play = np.asarray(states.to_play, dtype=np.int64)
-            scores = game.returns(states)[np.arange(r.size), to_play]
+            returns = np.asarray(game.returns(states))
+            scores = returns[np.arange(r.size), to_play].astype(np.float32)
+            if params is not None and params.contempt > 0:
+                # A draw (every seat scores the same) is worth -contempt to the root's side to move.
+                draw = done & np.all(returns == returns[:, :1], axis=1)
+                root_seat = np.asarray(tree.states["to_play"][r, 0], dtype=np.int64)
+                scores[draw] = np.where(to_play[draw] == root_seat[draw], -params.contempt, params.contempt)
             tree.terminal[r[done], n[done]] = True
             tree.terminal_value[r[done], n[done]] = scores[done]
             tree.proven[r[done], n[done]] = True
