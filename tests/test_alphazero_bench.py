@@ -46,3 +46,17 @@ def test_openspiel_games_in_processes_give_the_same_results():
     for key in ("wins", "draws", "losses", "first", "second", "c_puct", "fpu_reduction"):
         assert one[key] == two[key], key
     assert two["jobs"] == 2 and two["fpu_reduction"] == 0.2
+
+
+def test_actor_rows_for_a_training_config(tmp_path):
+    """--actors --actor-config: 2 local actors against 1 and against the trainer, on the recipe of a
+    config file (here a small 6x6 gomoku one), the recipe named in the rows."""
+    config = tmp_path / "g6.yaml"
+    config.write_text("game: gomoku\ngame_kwargs: {size: 6, n_in_row: 4}\nblocks: 1\nchannels: 8\n"
+                      "num_simulations: 8\nselfplay_batch: 4\n")
+    rows = bench_alphazero.bench_actors(["local"], 4, None, 1, config_path=str(config))
+    assert [r["name"] for r in rows] == ["actors-local", "actor-cost"]
+    for row in rows:
+        assert row["ours"] > 0 and row["reference"] > 0
+        assert row["ratio"] > 0
+    assert "gomoku" in rows[0]["detail"] and "8 sims/move" in rows[0]["detail"] and "1x8 net" in rows[0]["detail"]

@@ -190,14 +190,25 @@ def bench_selfplay(batch: int, games: int, sims: int, ref_positions: int, device
 
 
 # ---------------------------------------------------------------------------- actors
-def bench_actors(backends: list[str], games: int, sims: int, rounds: int, address: str | None = None) -> list[dict]:
-    """Self-play positions/s on 2 actors vs 1 actor per backend, and in-process vs 1 local actor."""
+def bench_actors(backends: list[str], games: int, sims: int | None, rounds: int, address: str | None = None,
+                 config_path: str | None = None) -> list[dict]:
+    """Self-play positions/s on 2 actors vs 1 actor per backend, and in-process vs 1 local actor.
+    The recipe: a small connect-four config, or a training config file (``config_path``: its game,
+    network, playouts unless ``sims`` is given, self-play batch and search switches)."""
     from arena.alphazero.actors import LocalActors, RayActors, game_shares
+    from arena.alphazero.config import load_config
     from arena.alphazero.learner import tiny_config
     from arena.alphazero.trainer import AlphaZeroTrainer
 
-    config = tiny_config("connect_four", num_simulations=sims, selfplay_batch=16, games_per_iteration=games,
-                         actors=2, seed=0)
+    if config_path:
+        config = load_config(config_path, num_simulations=sims, games_per_iteration=games, actors=2,
+                             tensorboard=False, eval_every=0, threads=1)
+        recipe = (f"{config.game} {config.game_kwargs or ''} from {config_path}, {config.blocks}x{config.channels} "
+                  f"net, batch {config.selfplay_batch} per actor")
+    else:
+        config = tiny_config("connect_four", num_simulations=sims or 50, selfplay_batch=16, games_per_iteration=games,
+                             actors=2, seed=0)
+        recipe = "connect four, 2x32 net, batch 16 per actor"
     trainer = AlphaZeroTrainer(config)  # the weights every actor gets; the in-process reference
     weights = trainer.model.state_dict()
     rows: list[dict] = []
@@ -225,8 +236,8 @@ def bench_actors(backends: list[str], games: int, sims: int, rounds: int, addres
         rows.append({"name": f"actors-{backend}", "unit": "positions/s", "ours": median(rates["2"]),
                      "reference": median(rates["1"]),
                      "ratio": median([b / a for a, b in zip(rates["1"], rates["2"], strict=True)]), "target": "-",
-                     "detail": f"2 vs 1 {backend} actors, connect four, {games} games/iteration, {sims} sims/move, "
-                               f"2x32 net, batch 16 per actor, median of {rounds} rounds"})
+                     "detail": f"2 vs 1 {backend} actors, {recipe}, {games} games/iteration, "
+                               f"{config.num_simulations} sims/move, median of {rounds} rounds"})
         if backend == "local":
             rows.append({"name": "actor-cost", "unit": "positions/s", "ours": median(rates["1"]),
                          "reference": median(rates["in-process"]),
@@ -615,7 +626,9 @@ def main() -> int:
     p.add_argument("--backends", nargs="+", choices=["local", "ray"], default=["local", "ray"],
                    help="--actors: the backends measured")
     p.add_argument("--actor-games", type=int, default=32, help="--actors: games per iteration")
-    p.add_argument("--actor-sims", type=int, default=50, help="--actors: playouts per move")
+    p.add_argument("--actor-sims", type=int, help="--actors: playouts per move (default 50, or the config's)")
+    p.add_argument("--actor-config", help="--actors: a training config file to measure (default: a small "
+                                          "connect-four recipe)")
     p.add_argument("--rounds", type=int, default=3, help="--actors: paired rounds (1 actor, then 2)")
     p.add_argument("--address", help="--actors: a Ray cluster (auto or HOST:PORT; default: a private instance)")
     p.add_argument("--ablation", action="store_true", help="train the method variants for equal time and compare")
@@ -644,7 +657,10 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     if args.actors:
         load = os.getloadavg()
-        rows = bench_actors(args.backends, args.actor_games, args.actor_sims, args.rounds, args.address)
+        if args.actor_config and not os.path.isfile(args.actor_config):
+            raise SystemExit(f"bench_alphazero --actor-config: no file {args.actor_config!r}")
+        rows = bench_actors(args.backends, args.actor_games, args.actor_sims, args.rounds, args.address,
+                            config_path=args.actor_config)
         after = os.getloadavg()
         from bench_league import parallel_capacity
 
