@@ -14,6 +14,7 @@ one) unless the option ``c_puct=`` says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,19 @@ def load_bot(path: str | Path, game: Any, *, simulations: int | None = None, see
                         fpu_reduction=fpu_reduction, contempt=contempt)
 
 
+def _number_option(name: str, value: Any, allowed: str, ok: Callable[[float], bool]) -> float | None:
+    """An az option given as a number (or None: not given); a bad one is one :class:`BotSpecError` line."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not ok(number):  # NaN fails every check
+        raise BotSpecError(f"az option {name}={value!r} must be a number {allowed}")
+    return number
+
+
 def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> AlphaZeroBot:
     playouts = options.pop("playouts", None)
     solver = options.pop("solver", None)
@@ -178,27 +192,9 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
         raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct, fpu_reduction and contempt, not {', '.join(unknown)}")
-    if c_puct is not None:
-        try:
-            c_puct = float(c_puct)
-        except (TypeError, ValueError):
-            raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0") from None
-        if not c_puct > 0:
-            raise BotSpecError(f"az option c_puct={c_puct!r} must be a number > 0")
-    if fpu is not None:
-        try:
-            fpu = float(fpu)
-        except (TypeError, ValueError):
-            raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]") from None
-        if not 0 <= fpu <= 2:
-            raise BotSpecError(f"az option fpu_reduction={fpu!r} must be a number in [0, 2]")
-    if contempt is not None:
-        try:
-            contempt = float(contempt)
-        except (TypeError, ValueError):
-            raise BotSpecError(f"az option contempt={contempt!r} must be a number in [0, 1)") from None
-        if not 0 <= contempt < 1:
-            raise BotSpecError(f"az option contempt={contempt!r} must be a number in [0, 1)")
+    c_puct = _number_option("c_puct", c_puct, "> 0", lambda x: x > 0)
+    fpu = _number_option("fpu_reduction", fpu, "in [0, 2]", lambda x: 0 <= x <= 2)
+    contempt = _number_option("contempt", contempt, "in [0, 1)", lambda x: 0 <= x < 1)
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
