@@ -60,3 +60,18 @@ def test_actor_rows_for_a_training_config(tmp_path):
         assert row["ours"] > 0 and row["reference"] > 0
         assert row["ratio"] > 0
     assert "gomoku" in rows[0]["detail"] and "8 sims/move" in rows[0]["detail"] and "1x8 net" in rows[0]["detail"]
+
+
+def test_versus_two_models_adds_up_and_refuses_two_games(tmp_path):
+    import subprocess
+
+    pretrained = Path(__file__).resolve().parents[1] / "arena" / "alphazero" / "pretrained"
+    ttt = str(pretrained / "tic_tac_toe.pt")
+    row = bench_alphazero.versus(ttt, ttt, 4, 20)
+    assert row["games"] == 4 and row["wins"] + row["draws"] + row["losses"] == 4
+    assert row["score"] == (row["wins"] + 0.5 * row["draws"]) / 4
+    tool = Path(bench_alphazero.__file__)
+    out = subprocess.run([sys.executable, str(tool), "--versus", ttt, str(pretrained / "connect_four.pt"),
+                          "--games", "2", "--playouts", "8"], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith("bench_alphazero --versus:") and len(out.stderr.strip().splitlines()) == 1

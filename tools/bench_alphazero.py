@@ -251,6 +251,29 @@ STRENGTH_GAMES = {"tic_tac_toe": ("tic_tac_toe", {}), "gomoku_6x6_4": ("gomoku",
                   "gomoku_8x8_5": ("gomoku", {"size": 8, "n_in_row": 5}), "connect_four": ("connect_four", {})}
 
 
+def versus(model_a: str, model_b: str, games: int, playouts: int, seed: int = 0, opening_moves: int = 4) -> dict:
+    """Two model files of the same game, ``games`` games in lockstep (A first in even games), each
+    side searching ``playouts`` per move with its own tree (proven values on); the first
+    ``opening_moves`` moves of a game are sampled from the visit shares so the games differ."""
+    from arena.alphazero.bot import load_bot
+    from arena.alphazero.checkpoint import load_model_record
+    from arena.alphazero.evaluate import play_network_match
+    from arena.bots import game_of
+    from arena.mcts.batched import SearchParams
+
+    record = load_model_record(model_a)
+    game = game_of(arena.make(record["game"], **record["game_kwargs"]))
+    sides = [load_bot(path, game, simulations=playouts, device="cpu") for path in (model_a, model_b)]
+    evaluators = [NetworkEvaluator(game, bot.model, torch.device("cpu")) for bot in sides]
+    start = time.perf_counter()
+    result = play_network_match(game, evaluators[0], evaluators[1], games,
+                                SearchParams(num_simulations=playouts, c_puct=sides[0].params.c_puct),
+                                rng=np.random.default_rng(seed), opening_moves=opening_moves)
+    return {"a": model_a, "b": model_b, "game": repr(game), "games": games, "playouts": playouts,
+            "wins": result.wins, "draws": result.draws, "losses": result.losses, "score": result.score,
+            "seconds": time.perf_counter() - start}
+
+
 def strength(games: int, playouts: int | None, mcts_playouts: list[int], only: list[str] | None = None) -> list[dict]:
     from arena import bots
     from arena.alphazero.bot import PRETRAINED_DIR, default_checkpoint_name
@@ -637,6 +660,8 @@ def main() -> int:
     p.add_argument("--variants", type=int, nargs="+", choices=range(len(ABLATION_VARIANTS)),
                    help="--ablation: only these variants (0 none ... 4 all methods; run them as separate processes "
                         "to use more cores)")
+    p.add_argument("--versus", nargs=2, metavar=("MODEL_A", "MODEL_B"),
+                   help="two model files of one game against each other (--games, --playouts; openings sampled)")
     p.add_argument("--openspiel", choices=sorted(OPENSPIEL_GAMES),
                    help="az against OpenSpiel's C++ MCTS on this game (--games, seats alternating; needs pyspiel)")
     p.add_argument("--openspiel-sims", type=int, default=50_000, help="--openspiel: its simulations per move")
@@ -689,6 +714,21 @@ def main() -> int:
                         variants=args.variants, on_row=None if args.json else show_row)
         if args.json:
             print(json.dumps({"ablation": rows}))
+        return 0
+    if args.versus:
+        for path in args.versus:
+            if not os.path.isfile(path):
+                raise SystemExit(f"bench_alphazero --versus: no file {path!r}")
+        try:
+            row = versus(*args.versus, args.games, args.playouts or 400, seed=args.seed)
+        except ValueError as exc:  # a file that is no model, or models of two games
+            raise SystemExit(f"bench_alphazero --versus: {exc}") from None
+        if args.json:
+            print(json.dumps({"versus": row}))
+        else:
+            print(f"{row['a']} vs {row['b']} ({row['game']}, {row['playouts']} playouts, {row['games']} games): "
+                  f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
+                  f"({row['seconds']:.0f} s)")
         return 0
     if args.openspiel:
         if args.model and not os.path.isfile(args.model):
