@@ -140,7 +140,15 @@ def test_a_real_ppo_run_plots_and_writes_tensorboard_scalars(tmp_path: Path, cap
     # PPO writes TensorBoard scalars like the other trainers; a resumed run continues the curve
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(str(out / "tb"))
-    events.Reload()
-    assert "ppo/value_loss" in events.Tags()["scalars"]
-    assert [e.step for e in events.Scalars("ppo/value_loss")] == [256, 512, 768]
+    # Each run's events file on its own: read as one directory, two files created in the same second
+    # by one process sort by a per-process counter as text (".10" before ".9"), and TensorBoard's
+    # reader then takes the earlier steps for a restart and drops the later ones.
+    steps = []
+    files = sorted((out / "tb").glob("events.out.tfevents.*"))
+    assert len(files) == 2  # the first run's and the resumed run's
+    for file in files:
+        events = EventAccumulator(str(file))
+        events.Reload()
+        assert "ppo/value_loss" in events.Tags()["scalars"]
+        steps += [e.step for e in events.Scalars("ppo/value_loss")]
+    assert sorted(steps) == [256, 512, 768]
