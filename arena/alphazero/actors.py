@@ -79,7 +79,8 @@ def merge(parts: Sequence[SelfPlayData], seconds: float) -> SelfPlayData:
         second_player_wins=sum(p.second_player_wins for p in parts), draws=sum(p.draws for p in parts),
         mean_length=sum(p.mean_length * p.games for p in parts) / max(1, games), seconds=seconds,
         pi_next=cat("pi_next"), has_next=cat("has_next"), searches=sum(p.searches for p in parts),
-        full_searches=sum(p.full_searches for p in parts), simulations=sum(p.simulations for p in parts))
+        full_searches=sum(p.full_searches for p in parts), simulations=sum(p.simulations for p in parts),
+        forks=sum(p.forks for p in parts))
 
 
 def set_threads(threads: int = 1) -> None:
@@ -121,7 +122,8 @@ class SelfPlayActor:
         return self_play(t.game, t.evaluator(t.model), t.search_params(), games, batch_size=c.selfplay_batch,
                          temperature_moves=c.temperature_moves, rng=rng, reuse_tree=c.reuse_tree, on_move=moved,
                          full_search_fraction=c.full_search_fraction if c.playout_cap_randomisation else 1.0,
-                         fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning)
+                         fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning,
+                         fork_rate=c.fork_rate)
 
     def get_progress(self) -> tuple[int, int]:
         return self.progress

@@ -41,6 +41,7 @@ class AlphaZeroConfig:
     selfplay_batch: int = 64  # games advancing in lockstep; one network call evaluates their leaves
     games_per_iteration: int = 64  # self-play games between two training phases
     reuse_tree: bool = True  # keep the chosen child's subtree as the next root
+    fork_rate: float = 0.0  # chance a move after the opening forks the game: a copy plays another move (selfplay.py)
     solver: bool = True  # MCTS-Solver in the search: proven wins are played, proven losses never (exact)
 
     # ---------------------------------------------------------------- KataGo's sample efficiency
@@ -111,6 +112,8 @@ class AlphaZeroConfig:
                 raise ConfigError(f"config field '{name}' must be > 0, got {getattr(self, name)}")
         if not 0 <= self.dirichlet_weight <= 1:
             raise ConfigError(f"config field 'dirichlet_weight' must be in [0, 1], got {self.dirichlet_weight}")
+        if not 0 <= self.fork_rate < 1:
+            raise ConfigError(f"config field 'fork_rate' must be in [0, 1), got {self.fork_rate}")
         if not 0 < self.full_search_fraction <= 1:
             raise ConfigError(f"config field 'full_search_fraction' must be in (0, 1], got {self.full_search_fraction}")
         if self.fast_simulations > self.num_simulations:

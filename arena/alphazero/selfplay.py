@@ -19,6 +19,16 @@ KataGo's sample-efficiency methods (each off unless asked for):
   ``pi_next``, the search policy of the position after the move played (the opponent's reply),
   with ``has_next`` False at a game's last move.
 
+**Forks** (``fork_rate > 0``, KataGo's side branches taken further): after a game's sampled
+opening, each move spawns with probability ``fork_rate`` a copy of the game in which the side to
+move plays a different move -- drawn from the search's visit shares with the chosen move left out
+(uniformly among the other legal moves when the search visited no other) -- and the copy is
+played out as a game of its own later in the phase, recorded from after that move on. The main
+game goes on unchanged, so its value targets stay those of its own result; each fork's positions
+carry the fork's result. Self-play otherwise plays every move after the opening at its best, so a
+fork is how the network meets the positions that follow a mistake and learns to punish it. Forks
+count towards ``num_games`` and take a finished game's slot before a fresh game does.
+
 With ``params.solver`` the proofs of the search shape both the moves and the targets: a proven
 win takes all of the target, a proven loss none (:meth:`arena.mcts.batched.BatchedMCTS.move_visits`).
 """
@@ -44,7 +54,8 @@ class SelfPlayData:
     ``pi[M, A]`` (target visit shares), ``z[M]`` (final score of the player to move),
     ``pi_next[M, A]`` (the opponent's reply policy; zeros where ``has_next[M]`` is False), and
     per-game statistics. ``searches``/``full_searches`` count the moves searched and those
-    searched with the full budget (all of them without playout cap randomisation)."""
+    searched with the full budget (all of them without playout cap randomisation); ``forks`` counts
+    the games that started from a fork (included in ``games``)."""
 
     planes: np.ndarray
     pi: np.ndarray
@@ -60,6 +71,7 @@ class SelfPlayData:
     searches: int = 0
     full_searches: int = 0
     simulations: int = 0
+    forks: int = 0
 
     @property
     def positions(self) -> int:
@@ -81,12 +93,13 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
               on_move: Callable[[int, int], None] | None = None, full_search_fraction: float = 1.0,
               fast_simulations: int = 0, prune_policy: bool = False, checkpoint_seconds: float = 0.0,
               on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
-              resume: dict[str, Any] | None = None) -> SelfPlayData:
+              resume: dict[str, Any] | None = None, fork_rate: float = 0.0) -> SelfPlayData:
     """Play ``num_games`` games of ``game`` against itself, ``batch_size`` at a time.
 
     ``full_search_fraction < 1`` turns on playout cap randomisation with ``fast_simulations``
     playouts for the fast searches; ``prune_policy`` prunes forced playouts from the targets
-    (see the module docstring). ``on_move(positions_so_far, games_finished)`` is called after
+    (see the module docstring); ``fork_rate`` is the chance that a move after the opening forks
+    the game (see the module docstring). ``on_move(positions_so_far, games_finished)`` is called after
     every lockstep move (progress).
 
     Checkpoints inside the phase: every ``checkpoint_seconds`` (and once when the last game ends)
@@ -97,6 +110,8 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
     are not saved), so it is equal in distribution to an uninterrupted one, not bit for bit.
     States with object fields (the plain-AEC adapter) are not snapshotted.
     """
+    if not 0.0 <= fork_rate < 1.0:
+        raise ValueError(f"fork_rate must be in [0, 1), got {fork_rate}")
     if not 0.0 < full_search_fraction <= 1.0:
         raise ValueError(f"full_search_fraction must be in (0, 1], got {full_search_fraction}")
     capped = full_search_fraction < 1.0
@@ -125,6 +140,9 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
     draws = 0
     lengths: list[int] = []
     positions = searches = full_searches = simulations = 0
+    # Forks waiting for a slot: (a batch-of-one state after the other move, its ply).
+    forks: list[tuple[Any, int]] = []
+    forks_started = 0
     fields = [f.name for f in dataclasses.fields(states)]
     snapshots = on_checkpoint is not None and all(getattr(states, k).dtype != object for k in fields)
     if resume is not None:
@@ -142,6 +160,12 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
         lengths = [int(n) for n in resume["lengths"]]
         positions, searches, full_searches, simulations = (int(resume[k]) for k in (
             "positions", "searches", "full_searches", "simulations"))
+        forks_started = int(resume.get("forks_started", 0))
+        for fork_fields, fork_ply in resume.get("forks", []):
+            fork = states.take([0])
+            for k in fields:
+                getattr(fork, k)[...] = fork_fields[k].numpy()
+            forks.append((fork, int(fork_ply)))
 
     def snapshot() -> dict[str, Any]:
         return {
@@ -154,6 +178,8 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
             "out_has_next": [_tensor(a) for a in out_has_next], "started": started, "finished": finished,
             "draws": draws, "wins": list(wins), "lengths": list(lengths), "positions": positions,
             "searches": searches, "full_searches": full_searches, "simulations": simulations,
+            "forks": [({k: _tensor(getattr(f, k)) for k in fields}, p) for f, p in forks],
+            "forks_started": forks_started,
         }
 
     last_snapshot = time.monotonic()
@@ -185,6 +211,14 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
             waiting[rec] = True
             positions += rec.size
         actions = np.where(active, actions, 0)
+        if fork_rate > 0:
+            forking = rows[(ply[rows] >= temperature_moves) & (rng.random(rows.size) < fork_rate)]
+            for b in forking:
+                if started + len(forks) >= num_games:
+                    break
+                fork = _fork(game, states, int(b), int(actions[b]), move_weights[b], rng)
+                if fork is not None:
+                    forks.append((fork, int(ply[b]) + 1))
         game.step(states, actions)
         ply[active] += 1
         mcts.advance(actions, states)
@@ -212,10 +246,16 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
             refill = done[: max(0, num_games - started)]
             if refill.size:
                 fresh = game.initial_state(refill.size)
-                for k in fresh.__dataclass_fields__:
+                ply[refill] = 0
+                for j in range(min(len(forks), refill.size)):  # forks first, then fresh games
+                    fork, fork_ply = forks.pop(0)
+                    for k in fields:
+                        getattr(fresh, k)[j] = getattr(fork, k)[0]
+                    ply[refill[j]] = fork_ply
+                    forks_started += 1
+                for k in fields:
                     getattr(states, k)[refill] = getattr(fresh, k)
                 mcts.reset(fresh, rows=refill)
-                ply[refill] = 0
                 started += refill.size
         if on_move is not None:
             on_move(positions, finished)
@@ -231,4 +271,21 @@ def self_play(game: Any, evaluate: Evaluator, params: SearchParams, num_games: i
         mean_length=float(np.mean(lengths)) if lengths else 0.0, seconds=time.perf_counter() - start,
         pi_next=np.concatenate(out_next) if out_next else np.zeros((0, A), np.float32),
         has_next=np.concatenate(out_has_next) if out_has_next else np.zeros(0, np.bool_),
-        searches=searches, full_searches=full_searches, simulations=simulations)
+        searches=searches, full_searches=full_searches, simulations=simulations, forks=forks_started)
+
+
+def _fork(game: Any, states: Any, b: int, played: int, visits: np.ndarray, rng: np.random.Generator) -> Any | None:
+    """A copy of game ``b`` in which the side to move plays another move than ``played``: drawn
+    from the search's ``visits`` with ``played`` left out, else uniformly among the other legal
+    moves. None when there is no other legal move or the fork's game is already over."""
+    fork = states.take([b])
+    weights = np.asarray(visits, dtype=np.float64).copy()
+    weights[played] = 0.0
+    if weights.sum() <= 0:
+        weights = np.asarray(game.legal_mask(fork)[0], dtype=np.float64)
+        weights[played] = 0.0
+        if weights.sum() <= 0:
+            return None
+    action = int(rng.choice(weights.size, p=weights / weights.sum()))
+    game.step(fork, np.array([action], dtype=np.int64))
+    return None if bool(fork.terminal[0]) else fork

@@ -168,7 +168,8 @@ class AlphaZeroTrainer:
                          checkpoint_seconds=c.checkpoint_seconds if on_checkpoint is not None else 0.0,
                          on_checkpoint=keep if on_checkpoint is not None else None, resume=resume,
                          full_search_fraction=c.full_search_fraction if c.playout_cap_randomisation else 1.0,
-                         fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning)
+                         fast_simulations=c.fast_playouts, prune_policy=c.policy_target_pruning,
+                         fork_rate=c.fork_rate)
         self.selfplay_partial = None  # the phase is over: its positions go into the replay buffer now
         self._add_selfplay(data)
         return data
@@ -284,6 +285,7 @@ class AlphaZeroTrainer:
             "positions_per_second": data.positions / max(selfplay_seconds, 1e-9),
             "first_player_win_rate": data.first_player_wins / max(1, data.games),
             "draw_rate": data.draws / max(1, data.games), "game_length": data.mean_length,
+            **({"fork_games": float(data.forks)} if c.fork_rate > 0 else {}),
             "replay_size": float(len(self.replay)),
         }
         metrics.update(self.train_phase(c.train_steps))
