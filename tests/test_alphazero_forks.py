@@ -152,3 +152,19 @@ def test_fork_rate_is_checked():
     with pytest.raises(ValueError, match="fork_rate"):
         self_play(Strip(), uniform_evaluator, SearchParams(num_simulations=4), 1, batch_size=1,
                   temperature_moves=0, rng=np.random.default_rng(0), fork_rate=1.5)
+
+
+def test_a_training_run_forks_and_logs_how_many_games_were_forks(tmp_path):
+    from arena.alphazero.actors import merge
+    from arena.alphazero.trainer import train
+
+    config = AlphaZeroConfig.from_dict(dict(
+        game="tic_tac_toe", blocks=1, channels=8, num_simulations=8, selfplay_batch=4, games_per_iteration=16,
+        temperature_moves=1, fork_rate=0.3, replay_capacity=4000, batch_size=16, train_steps=2, min_replay=8,
+        eval_every=0, iterations=1, tensorboard=False, threads=1))
+    trainer = train(config, tmp_path / "run", show_progress=False, print_fn=lambda line: None)
+    assert trainer.games_played == 16 and trainer.history[-1]["fork_games"] > 0
+    # The actors' phases add their forks up.
+    part = self_play(Strip(), uniform_evaluator, SearchParams(num_simulations=8), 12, batch_size=4,
+                     temperature_moves=0, rng=np.random.default_rng(5), fork_rate=0.3)
+    assert part.forks > 0 and merge([part, part], 1.0).forks == 2 * part.forks

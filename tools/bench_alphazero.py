@@ -3,7 +3,8 @@
     python tools/bench_alphazero.py [--quick] [--json] [--device cpu|cuda] [--batch 256 ...]
     python tools/bench_alphazero.py --strength [--games 20] [--json]
     python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off] [--model PATH]
-    python tools/bench_alphazero.py --openspiel gomoku_8x8_5 [--openspiel-sims 50000] [--games 40] [--model PATH]
+    python tools/bench_alphazero.py --openspiel gomoku_8x8_5 [--openspiel-sims 50000] [--games 40] [--model PATH] [--jobs 2]
+    python tools/bench_alphazero.py --versus MODEL_A MODEL_B [--games 100] [--playouts 400]
     python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
     python tools/bench_alphazero.py --actors [--backends local ray] [--actor-games 32] [--rounds 3]
 
@@ -29,7 +30,11 @@ proven-value solver on and off (``--search-solver``).
 
 Against OpenSpiel (``--openspiel GAME``, connect four or gomoku 8x8 five; needs ``pyspiel``): the
 ``az`` model against OpenSpiel's C++ ``MCTSBot`` (random rollouts, its solver on) with
-``--openspiel-sims`` simulations per move, ``--games`` games, seats alternating.
+``--openspiel-sims`` simulations per move, ``--games`` games, seats alternating; ``--jobs N``
+plays the games in N processes (each game seeded by its number, so the results are one process's).
+
+Head to head (``--versus A B``): two model files of one game, ``--games`` games in lockstep with
+sampled openings, seats alternating, each side at ``--playouts`` playouts a move.
 
 Actors (``--actors``; issue 12): self-play positions/s of ``arena train alphazero --actors 2`` vs
 ``--actors 1`` on each backend (``--backends local ray``), connect four with a 2x32 net: one pool
