@@ -41,11 +41,11 @@ def test_openspiel_games_in_processes_give_the_same_results():
     import pytest
 
     pytest.importorskip("pyspiel")
-    one = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2)
-    two = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2, jobs=2)
-    for key in ("wins", "draws", "losses", "first", "second", "c_puct", "fpu_reduction"):
+    one = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2, leaves=4)
+    two = bench_alphazero.vs_openspiel("connect_four", 20, 4, 8, None, seed=3, fpu_reduction=0.2, jobs=2, leaves=4)
+    for key in ("wins", "draws", "losses", "first", "second", "c_puct", "fpu_reduction", "leaves_per_call"):
         assert one[key] == two[key], key
-    assert two["jobs"] == 2 and two["fpu_reduction"] == 0.2
+    assert two["jobs"] == 2 and two["fpu_reduction"] == 0.2 and two["leaves_per_call"] == 4
 
 
 def test_actor_rows_for_a_training_config(tmp_path):
@@ -75,3 +75,20 @@ def test_versus_two_models_adds_up_and_refuses_two_games(tmp_path):
                           "--games", "2", "--playouts", "8"], capture_output=True, text=True)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip().startswith("bench_alphazero --versus:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_openspiel_refuses_a_bad_leaves_count_in_one_line():
+    import subprocess
+
+    tool = Path(bench_alphazero.__file__)
+    out = subprocess.run([sys.executable, str(tool), "--openspiel", "connect_four", "--games", "2", "--leaves", "0"],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith("bench_alphazero --leaves:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_leaves_speed_rows_are_ratios_against_the_first():
+    rows = bench_alphazero.leaves_speed("tic_tac_toe", [8, 4], playouts=64, repeats=1)
+    assert [r["leaves_per_call"] for r in rows] == [8, 4]
+    assert rows[0]["ratio"] == 1.0 and rows[0]["reference"] == rows[0]["ours"] > 0
+    assert rows[1]["reference"] == rows[0]["ours"] and rows[1]["ratio"] == rows[1]["ours"] / rows[0]["ours"]

@@ -5,6 +5,7 @@
     python tools/bench_alphazero.py --solver [--positions 500] [--solver-games 40] [--search-solver on off] [--model PATH]
     python tools/bench_alphazero.py --openspiel gomoku_8x8_5 [--openspiel-sims 50000] [--games 40] [--model PATH] [--jobs 2]
     python tools/bench_alphazero.py --versus MODEL_A MODEL_B [--games 100] [--playouts 400]
+    python tools/bench_alphazero.py --leaves-speed gomoku_8x8_5 [--speed-leaves 8 16 32 64]
     python tools/bench_alphazero.py --ablation [--minutes 30] [--games 40] [--positions 500]
     python tools/bench_alphazero.py --actors [--backends local ray] [--actor-games 32] [--rounds 3]
 
@@ -32,6 +33,12 @@ Against OpenSpiel (``--openspiel GAME``, connect four or gomoku 8x8 five; needs 
 ``az`` model against OpenSpiel's C++ ``MCTSBot`` (random rollouts, its solver on) with
 ``--openspiel-sims`` simulations per move, ``--games`` games, seats alternating; ``--jobs N``
 plays the games in N processes (each game seeded by its number, so the results are one process's).
+``--playouts``, ``--c-puct``, ``--fpu``, ``--contempt`` and ``--leaves`` (leaves per network call)
+set az's search.
+
+Search speed (``--leaves-speed GAME [--speed-leaves 8 16 32 64] [--playouts 3200]``): playouts
+a second of the shipped ``az`` model from the empty board, one thread, for each number of leaves
+per network call, as ratios against the first.
 
 Head to head (``--versus A B``): two model files of one game, ``--games`` games in lockstep with
 sampled openings, seats alternating, each side at ``--playouts`` playouts a move.
@@ -459,6 +466,32 @@ def perfect_play(positions: int, games: int, playouts: int | None, modes: list[b
 
 
 # ---------------------------------------------------------------------------- against OpenSpiel's MCTS
+def leaves_speed(label: str, leaves: list[int], playouts: int = 3200, repeats: int = 3) -> list[dict]:
+    """Playouts a second of the shipped ``az`` model of ``label`` searching the empty board with
+    each number of leaves per network call in ``leaves`` (one thread; the best of ``repeats``
+    fresh searches of ``playouts``), each against the first entry measured in the same run."""
+    from arena import bots
+
+    name, kwargs = STRENGTH_GAMES[label]
+    env = arena.make(name, **kwargs)
+    env.reset(seed=0)
+    warm = bots.make("az", env, playouts=64, seed=0)  # compiles the search kernels outside the clock
+    obs = env.observe(env.agent_selection)
+    warm.policy(obs["observation"], obs["action_mask"])
+    rows: list[dict] = []
+    for n in leaves:
+        best = 0.0
+        for _ in range(repeats):
+            bot = bots.make("az", env, playouts=playouts, leaves_per_call=n, seed=0)
+            start = time.perf_counter()
+            bot.policy(obs["observation"], obs["action_mask"])
+            best = max(best, playouts / (time.perf_counter() - start))
+        rows.append({"name": f"az leaves per call {n}", "game": label, "playouts": playouts, "leaves_per_call": n,
+                     "ours": best, "reference": rows[0]["ours"] if rows else best,
+                     "ratio": best / (rows[0]["ours"] if rows else best)})
+    return rows
+
+
 OPENSPIEL_GAMES = {"connect_four": "connect_four", "gomoku_8x8_5": "gomoku(size=8,connect=5)"}
 
 
@@ -495,7 +528,8 @@ class OpenSpielMCTSBot:
 
 
 def _openspiel_game(label: str, simulations: int, playouts: int | None, model: str | None, seed: int,
-                    c_puct: float | None, fpu_reduction: float | None, contempt: float, g: int) -> dict:
+                    c_puct: float | None, fpu_reduction: float | None, contempt: float, leaves: int | None,
+                    g: int) -> dict:
     """Game ``g`` (0-based) of :func:`vs_openspiel`: az first in even games; OpenSpiel's seed is
     ``seed + 1 + g``, so a game is the same whichever process plays it. Returns its result, az's
     exploration constant and each side's thinking time."""
@@ -506,7 +540,7 @@ def _openspiel_game(label: str, simulations: int, playouts: int | None, model: s
     name, kwargs = STRENGTH_GAMES[label]
     env = arena.make(name, **kwargs)
     me = bots.make(f"az:{model}" if model else "az", env, seed=seed, playouts=playouts, c_puct=c_puct,
-                   fpu_reduction=fpu_reduction, contempt=contempt)
+                   fpu_reduction=fpu_reduction, contempt=contempt, leaves_per_call=leaves)
     them = OpenSpielMCTSBot(pyspiel, OPENSPIEL_GAMES[label], simulations, seed + 1 + g)
     me_first = g % 2 == 0
     clock: dict[str, float] = {}
@@ -528,7 +562,8 @@ def _openspiel_worker(args: tuple) -> dict:
 
 def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None, model: str | None,
                  seed: int = 0, on_game=None, c_puct: float | None = None,
-                 fpu_reduction: float | None = None, contempt: float = 0.0, jobs: int = 1) -> dict:
+                 fpu_reduction: float | None = None, contempt: float = 0.0, jobs: int = 1,
+                 leaves: int | None = None) -> dict:
     """``az`` (the shipped model of ``label`` or ``model``) against OpenSpiel's C++ MCTS with
     ``simulations`` per move, ``games`` games, seats alternating. Each game's end is checked
     against OpenSpiel's own state (same winner), so a mismatch of the two rule sets cannot pass.
@@ -541,7 +576,8 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
     by_seat = {True: [0, 0, 0], False: [0, 0, 0]}  # az first / second: W, D, L
     clock: dict[str, float] = {}
     start = time.perf_counter()
-    tasks = [(label, simulations, playouts, model, seed, c_puct, fpu_reduction, contempt, g) for g in range(games)]
+    tasks = [(label, simulations, playouts, model, seed, c_puct, fpu_reduction, contempt, leaves, g)
+             for g in range(games)]
     used_c_puct = None
 
     def add(result: dict, done: int) -> None:
@@ -571,7 +607,7 @@ def vs_openspiel(label: str, simulations: int, games: int, playouts: int | None,
             "az_seconds_per_move": clock.get("me", 0.0) / max(clock.get("me_moves", 0), 1),
             "openspiel_seconds_per_move": clock.get("opponent", 0.0) / max(clock.get("opponent_moves", 0), 1),
             "playouts": playouts or 400, "c_puct": used_c_puct, "fpu_reduction": fpu_reduction, "contempt": contempt,
-            "model": model or "shipped", "jobs": jobs, "seconds": time.perf_counter() - start}
+            "leaves_per_call": leaves or 8, "model": model or "shipped", "jobs": jobs, "seconds": time.perf_counter() - start}
 
 
 # ---------------------------------------------------------------------------- ablation
@@ -675,6 +711,12 @@ def main() -> int:
                                              "unvisited moves count 0)")
     p.add_argument("--contempt", type=float, default=0.0,
                    help="--openspiel: what a draw costs az, in [0, 1) (default 0: a draw is a draw)")
+    p.add_argument("--leaves-speed", choices=sorted(STRENGTH_GAMES),
+                   help="playouts/s of the shipped az model on this game per --speed-leaves, vs the first")
+    p.add_argument("--speed-leaves", type=int, nargs="+", default=[8, 16, 32, 64],
+                   help="--leaves-speed: leaves per network call to measure (the first is the reference)")
+    p.add_argument("--leaves", type=int, help="--openspiel: az's leaves per network call (default 8; more is more "
+                   "playouts a second, each a little less informed: virtual loss)")
     p.add_argument("--jobs", type=int, default=1,
                    help="--openspiel: play the games in this many processes (one thread each; same results)")
     p.add_argument("--model", help="--solver/--openspiel: a model file to measure (default: the shipped one)")
@@ -735,6 +777,18 @@ def main() -> int:
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['seconds']:.0f} s)")
         return 0
+    if args.leaves_speed:
+        if any(not 1 <= n <= 1024 for n in args.speed_leaves):
+            raise SystemExit(f"bench_alphazero --speed-leaves: each must be in [1, 1024], got {args.speed_leaves}")
+        torch.set_num_threads(1)
+        rows = leaves_speed(args.leaves_speed, args.speed_leaves, playouts=args.playouts or 3200)
+        if args.json:
+            print(json.dumps({"leaves_speed": rows}))
+        else:
+            for r in rows:
+                print(f"{r['name']:<26} {r['ours']:>8.0f} playouts/s  ratio {r['ratio']:.2f} "
+                      f"({r['game']}, {r['playouts']} playouts from the empty board, one thread)")
+        return 0
     if args.openspiel:
         if args.model and not os.path.isfile(args.model):
             raise SystemExit(f"bench_alphazero --model: no file {args.model!r}")
@@ -748,6 +802,8 @@ def main() -> int:
             raise SystemExit(f"bench_alphazero --contempt: must be in [0, 1), got {args.contempt}")
         if args.jobs < 1:
             raise SystemExit(f"bench_alphazero --jobs: must be >= 1, got {args.jobs}")
+        if args.leaves is not None and not 1 <= args.leaves <= 1024:
+            raise SystemExit(f"bench_alphazero --leaves: must be in [1, 1024], got {args.leaves}")
 
         def progress(done: int, w: int, d: int, lost: int) -> None:
             if not args.json:
@@ -755,12 +811,13 @@ def main() -> int:
 
         row = vs_openspiel(args.openspiel, args.openspiel_sims, args.games, args.playouts, args.model,
                            seed=args.seed, on_game=progress, c_puct=args.c_puct, fpu_reduction=args.fpu,
-                           contempt=args.contempt, jobs=args.jobs)
+                           contempt=args.contempt, jobs=args.jobs, leaves=args.leaves)
         if args.json:
             print(json.dumps({"openspiel": row}))
         else:
             fpu = "" if args.fpu is None else f", fpu reduction {args.fpu:g}"
             fpu += f", contempt {args.contempt:g}" if args.contempt else ""
+            fpu += f", {args.leaves} leaves a call" if args.leaves else ""
             print(f"az ({row['playouts']} playouts, c_puct {row['c_puct']:g}{fpu}, {row['model']}) vs {row['opponent']} on {row['game']}: "
                   f"W / D / L {row['wins']} / {row['draws']} / {row['losses']}, score {row['score']:.3f} "
                   f"({row['games']} games, {row['seconds']:.0f} s)")

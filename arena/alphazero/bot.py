@@ -176,6 +176,7 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     c_puct = options.pop("c_puct", None)
     fpu = options.pop("fpu_reduction", None)
     contempt = options.pop("contempt", None)
+    leaves = options.pop("leaves_per_call", None)
     while argument:  # trailing options: az:PATH:800, az:PATH:nosolver, az:800:nosolver, az:nosolver
         head, _, tail = argument.rpartition(":")
         if tail in ("solver", "nosolver"):
@@ -191,10 +192,13 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
     solver = True if solver is None else solver
     unknown = [k for k, v in options.items() if v is not None]
     if unknown:
-        raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct, fpu_reduction and contempt, not {', '.join(unknown)}")
+        raise BotSpecError(f"'az' bots take the options playouts, solver, c_puct, fpu_reduction, contempt and "
+                           f"leaves_per_call, not {', '.join(unknown)}")
     c_puct = _number_option("c_puct", c_puct, "> 0", lambda x: x > 0)
     fpu = _number_option("fpu_reduction", fpu, "in [0, 2]", lambda x: 0 <= x <= 2)
     contempt = _number_option("contempt", contempt, "in [0, 1)", lambda x: 0 <= x < 1)
+    leaves = _number_option("leaves_per_call", leaves, "from 1 to 1024 (a whole number)",
+                            lambda x: 1 <= x <= 1024 and x == int(x))
     game = game_of(env)
     if argument:
         path = Path(argument).expanduser()
@@ -213,7 +217,8 @@ def _make_az(argument: str, env: Any, seed: int | None, **options: Any) -> Alpha
         raise BotSpecError(f"playouts must be >= 1, got {playouts}")
     try:
         return load_bot(path, game, simulations=None if playouts is None else int(playouts), solver=solver, seed=seed,
-                        env=env, c_puct=c_puct, fpu_reduction=fpu, contempt=contempt or 0.0)
+                        env=env, c_puct=c_puct, fpu_reduction=fpu, contempt=contempt or 0.0,
+                        leaves_per_call=8 if leaves is None else int(leaves))
     except ValueError as exc:
         raise BotSpecError(str(exc)) from None
 
