@@ -36,14 +36,25 @@ def batch_of(agents: list[AgentSpace], seed: int, size: int = 64) -> dict:
     return buffer.sample(size, rng, torch.device("cpu"))
 
 
-def pair(agents: list[AgentSpace], **overrides) -> tuple[MADDPG, MADDPG]:
-    """A per-agent learner and a stacked one holding the same weights and optimiser settings."""
+def pair(agents: list[AgentSpace], double: bool = False, **overrides) -> tuple[MADDPG, MADDPG]:
+    """A per-agent learner and a stacked one holding the same weights and optimiser settings.
+
+    ``double``: both in float64. Where a gradient is float32 rounding noise (~1e-9, below Adam's
+    eps of 1e-8) Adam's first step turns the two layouts' different summation orders into
+    differences of a few 1e-4 whose size depends on the CPU's kernels; in float64 that noise is
+    ~1e-17 and the two paths agree far inside the tolerance on any CPU."""
     torch.manual_seed(0)
     per_agent = MADDPG(agents, MADDPGConfig(stack_agents=False, **overrides), "cpu")
     stacked = MADDPG(agents, MADDPGConfig(**overrides), "cpu")
     assert not per_agent.stacked and stacked.stacked
     stacked.load_full_state_dict(per_agent.full_state_dict())
+    if double:
+        per_agent.double(), stacked.double()
     return per_agent, stacked
+
+
+def as_double(batch: dict) -> dict:
+    return {k: [x.double() for x in v] if isinstance(v, list) else v.double() for k, v in batch.items()}
 
 
 def assert_same_state(a: MADDPG, b: MADDPG, atol: float = 1e-5) -> None:
@@ -63,8 +74,16 @@ def assert_same_state(a: MADDPG, b: MADDPG, atol: float = 1e-5) -> None:
 def test_stacked_losses_and_updates_equal_the_per_agent_path(continuous):
     agents = equal_agents(continuous)
     # a small clip norm so clipping binds, and differently for each agent (per-agent norms)
-    per_agent, stacked = pair(agents, max_grad_norm=0.05, tau=0.1, lr_actor=0.01, lr_critic=0.01)
-    batch = batch_of(agents, seed=1)
+    torch.set_default_dtype(torch.float64)  # noise drawn inside the losses in float64 too
+    try:
+        check_updates(agents, continuous)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def check_updates(agents: list[AgentSpace], continuous: bool) -> None:
+    per_agent, stacked = pair(agents, double=True, max_grad_norm=0.05, tau=0.1, lr_actor=0.01, lr_critic=0.01)
+    batch = as_double(batch_of(agents, seed=1))
 
     torch.manual_seed(7)  # the same Gumbel noise for both (discrete agents sample next actions)
     targets = per_agent.critic_targets(batch)
@@ -81,7 +100,7 @@ def test_stacked_losses_and_updates_equal_the_per_agent_path(continuous):
             assert torch.allclose(loss_a, stacked.actor_loss(i, batch), atol=1e-5)
 
     for step in range(4):
-        batch = batch_of(agents, seed=10 + step)
+        batch = as_double(batch_of(agents, seed=10 + step))
         torch.manual_seed(100 + step)
         metrics_a = per_agent.update(batch)
         torch.manual_seed(100 + step)
@@ -94,6 +113,7 @@ def test_stacked_losses_and_updates_equal_the_per_agent_path(continuous):
                               stacked.full_state_dict()["networks"]["actors.0.0.weight"]), "the updates moved"
 
     # acting: one batched forward pass gives each agent's own actor's actions
+    per_agent.float(), stacked.float()
     obs = [np.random.default_rng(3).normal(size=(6, 5)).astype(np.float32) for _ in agents]
     for a, b in zip(per_agent.act(obs, explore=False), stacked.act(obs, explore=False)):
         assert np.allclose(a, b, atol=1e-5)
